@@ -1,0 +1,63 @@
+package catalog
+
+import "time"
+
+// Sync outcomes.
+const (
+	SyncOK     = "ok"
+	SyncFailed = "failed"
+)
+
+// Change actions and kinds of a sync result.
+const (
+	ActionCreate  = "create"
+	ActionUpdate  = "update"
+	ActionHide    = "hide"
+	ActionRestore = "restore"
+
+	KindProduct = "product"
+	KindPlan    = "plan"
+)
+
+// SyncResult is the outcome of one provider's sync, as `sync -o json` prints
+// it and as the provider records it (last_sync) and the history keeps it.
+type SyncResult struct {
+	Provider        string        `json:"provider"`
+	Status          string        `json:"status"` // "ok" or "failed"
+	Error           string        `json:"error"`  // "" when ok
+	DryRun          bool          `json:"dry_run"`
+	StartedAt       time.Time     `json:"started_at"`
+	DurationMS      int64         `json:"duration_ms"`
+	PoliciesFetched int           `json:"policies_fetched"`
+	PoliciesMatched int           `json:"policies_matched"`
+	Products        ChangeCounts  `json:"products"`
+	Plans           ChangeCounts  `json:"plans"`
+	Skipped         []SkippedItem `json:"skipped"`
+	Changes         []Change      `json:"changes"`
+}
+
+// ChangeCounts counts one kind's changes in a sync.
+type ChangeCounts struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Hidden    int `json:"hidden"`
+	Restored  int `json:"restored"`
+	Unchanged int `json:"unchanged"`
+}
+
+// SkippedItem is a retrieved policy that became neither a Product nor a Plan.
+type SkippedItem struct {
+	PolicyID string `json:"policy_id"`
+	Name     string `json:"name"`
+	Reason   string `json:"reason"`
+}
+
+// Change is one product or plan a sync creates, updates, hides or restores.
+// ID is nil for a create in a dry run.
+type Change struct {
+	Action   string  `json:"action"`
+	Kind     string  `json:"kind"`
+	ID       *uint64 `json:"id"`
+	PolicyID string  `json:"policy_id"`
+	Name     string  `json:"name"`
+}

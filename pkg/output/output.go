@@ -1,0 +1,292 @@
+// Package output prints any record or list as a table, JSON or YAML, through
+// one code path for every command. JSON and YAML have the same snake_case keys
+// (the json tags), lists are never null, and colour appears only in tables on
+// a terminal.
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"gopkg.in/yaml.v3"
+)
+
+// Format is an output format.
+type Format string
+
+// The formats every data-printing command accepts.
+const (
+	FormatTable Format = "table"
+	FormatJSON  Format = "json"
+	FormatYAML  Format = "yaml"
+)
+
+// ErrBadFormat is returned for an unknown --output value.
+var ErrBadFormat = errors.New("unknown output format")
+
+// ParseFormat checks an --output value.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case FormatTable, FormatJSON, FormatYAML:
+		return f, nil
+	}
+	return "", fmt.Errorf("%w %q: use table, json or yaml", ErrBadFormat, s)
+}
+
+// Table is the human rendering of a record or list. Rows hold plain text;
+// the printer neutralises control characters in every cell.
+type Table struct {
+	Header []string
+	Rows   [][]string
+	// KeyValue renders the rows as "key: value" lines (for one record).
+	KeyValue bool
+}
+
+// Printer writes documents to Out in one format.
+type Printer struct {
+	Out    io.Writer
+	Format Format
+	Color  bool // only for tables; the caller decides (TTY, --no-color, NO_COLOR)
+}
+
+// Print writes v in the printer's format. table builds the human rendering
+// and is called only for the table format, so JSON never pays for it.
+func (p *Printer) Print(v any, table func() Table) error {
+	var buf bytes.Buffer
+	var err error
+	switch p.Format {
+	case FormatJSON:
+		err = writeJSON(&buf, v)
+	case FormatYAML:
+		err = writeYAML(&buf, v)
+	default:
+		err = p.writeTable(&buf, table())
+	}
+	if err != nil {
+		return err
+	}
+	// The document is built whole before it is written, so an error never
+	// leaves half a document on stdout.
+	_, err = p.Out.Write(buf.Bytes())
+	return err
+}
+
+// JSON returns v as the JSON document Print would write (indented, lists
+// never null, trailing newline).
+func JSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	err := writeJSON(&buf, v)
+	return buf.Bytes(), err
+}
+
+func writeJSON(w *bytes.Buffer, v any) error {
+	v, err := withEmptyLists(v)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	return nil
+}
+
+// writeYAML goes through JSON so YAML has exactly the JSON keys and types,
+// then re-emits the node tree in block style.
+func writeYAML(w *bytes.Buffer, v any) error {
+	var js bytes.Buffer
+	if err := writeJSON(&js, v); err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(js.Bytes(), &doc); err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	blockStyle(&doc)
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	return enc.Close()
+}
+
+func blockStyle(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		if len(n.Content) > 0 {
+			n.Style = 0
+		}
+	} else if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		n.Style = 0 // yaml.v3 quotes again where a plain scalar would change type
+	}
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
+}
+
+// withEmptyLists returns a deep copy of v in which every nil slice is an
+// empty one, so that JSON lists are [] and never null. The copy is made by a
+// JSON round trip into a fresh value of the same type.
+func withEmptyLists(v any) (any, error) {
+	if v == nil {
+		return v, nil
+	}
+	t := reflect.TypeOf(v)
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode json: %w", err)
+	}
+	cp := reflect.New(t)
+	if err := json.Unmarshal(raw, cp.Interface()); err != nil {
+		return nil, fmt.Errorf("encode json: %w", err)
+	}
+	fillNilSlices(cp.Elem())
+	return cp.Elem().Interface(), nil
+}
+
+func fillNilSlices(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			fillNilSlices(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Field(i); f.CanSet() {
+				fillNilSlices(f)
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() {
+			if v.CanSet() && v.Type().Elem().Kind() != reflect.Uint8 {
+				v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+			}
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			fillNilSlices(v.Index(i))
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := v.MapIndex(k)
+			cp := reflect.New(e.Type()).Elem()
+			cp.Set(e)
+			fillNilSlices(cp)
+			v.SetMapIndex(k, cp)
+		}
+	}
+}
+
+func (p *Printer) writeTable(w *bytes.Buffer, t Table) error {
+	if t.KeyValue {
+		width := 0
+		for _, r := range t.Rows {
+			if len(r) > 0 && len(r[0]) > width {
+				width = len(r[0])
+			}
+		}
+		key := lipgloss.NewStyle()
+		if p.Color {
+			key = key.Bold(true)
+		}
+		for _, r := range t.Rows {
+			if len(r) < 2 {
+				continue
+			}
+			label := Sanitize(r[0]) + ":"
+			pad := strings.Repeat(" ", width-len(r[0]))
+			if p.Color {
+				label = key.Render(label)
+			}
+			fmt.Fprintf(w, "%s%s %s\n", label, pad, Sanitize(r[1]))
+		}
+		return nil
+	}
+	tbl := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenRows: tw.Off, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "   ", Overwrite: true}),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	header := make([]any, len(t.Header))
+	for i, h := range t.Header {
+		h = strings.ToUpper(Sanitize(h))
+		if p.Color {
+			h = lipgloss.NewStyle().Bold(true).Render(h)
+		}
+		header[i] = h
+	}
+	tbl.Header(header...)
+	for _, r := range t.Rows {
+		row := make([]any, len(r))
+		for i, c := range r {
+			row[i] = Sanitize(c)
+		}
+		if err := tbl.Append(row...); err != nil {
+			return fmt.Errorf("render table: %w", err)
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return fmt.Errorf("render table: %w", err)
+	}
+	// Trailing padding of the last column is noise for diffs and golden files.
+	lines := strings.Split(strings.TrimRight(w.String(), "\n"), "\n")
+	w.Reset()
+	for _, l := range lines {
+		w.WriteString(strings.TrimRight(l, " "))
+		w.WriteByte('\n')
+	}
+	return nil
+}
+
+// Sanitize neutralises text that came from outside (a Dashboard, a user's
+// flag) before it is printed to a terminal: control characters, including
+// ESC that would start an ANSI sequence, become visible escapes.
+func Sanitize(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteString(" ")
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case r == '\uFFFD':
+			b.WriteString("\\ufffd")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
