@@ -1,0 +1,302 @@
+// Package cli holds tykportal's cobra commands. Commands parse flags, call
+// the packages below (provider, sync, catalog, store, secret, dashboard) and
+// print; the rules live in those packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/tykportal/tykportal/pkg/output"
+	"github.com/tykportal/tykportal/pkg/store"
+)
+
+// BuildInfo is stamped by the linker at release time.
+type BuildInfo struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// Streams are the process's standard streams and whether each is a terminal.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	Err    io.Writer
+	InTTY  bool
+	OutTTY bool
+}
+
+// SystemStreams returns os.Stdin/Stdout/Stderr with terminal detection.
+func SystemStreams() Streams {
+	return Streams{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+	}
+}
+
+// App carries what every command needs: streams, environment, build info and
+// the global flags. Dependencies (state file, secret store, Dashboard client)
+// are built lazily by its methods, so `--help` and `version` open nothing.
+type App struct {
+	IO     Streams
+	Getenv func(string) string
+	Build  BuildInfo
+	Now    func() time.Time
+
+	// Global flags.
+	DBPath  string
+	Output  string
+	NoColor bool
+	Quiet   bool
+	Timeout time.Duration
+
+	format output.Format
+}
+
+// Main runs tykportal with args and returns the exit code: 0 success, 1
+// failure, 2 usage error or invalid input.
+func Main(ctx context.Context, args []string, io Streams, getenv func(string) string, build BuildInfo) int {
+	app := &App{IO: io, Getenv: getenv, Build: build, Now: time.Now}
+	root := app.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	code := ExitCode(err)
+	var silent *silentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintf(io.Err, "tykportal: %s\n", oneLine(err.Error()))
+	}
+	return code
+}
+
+func (a *App) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tykportal",
+		Short: "Headless admin for Tyk API providers, products, plans and credentials",
+		Long: `tykportal connects to Tyk Dashboards ("providers"), imports their policies as API
+Products and Plans, creates the policies behind new Products and Plans, and issues
+credentials, from the terminal, from cron, or from scripts reading --output json.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.checkGlobals()
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageErrorf("%v (see `%s --help`)", err, cmd.CommandPath())
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.DBPath, "db", "", "state file (default $TYKPORTAL_DB, else $XDG_STATE_HOME/tykportal/tykportal.db)")
+	pf.StringVarP(&a.Output, "output", "o", "table", "output format: table, json or yaml")
+	pf.BoolVar(&a.NoColor, "no-color", false, "no colour in tables (also NO_COLOR)")
+	pf.BoolVarP(&a.Quiet, "quiet", "q", false, "print nothing on success except requested data")
+	pf.DurationVar(&a.Timeout, "timeout", 30*time.Second, "timeout of each Dashboard request")
+
+	root.AddCommand(
+		a.versionCommand(),
+		a.providerCommand(),
+		a.syncCommand(),
+		a.statusCommand(),
+		a.productsCommand(),
+		a.plansCommand(),
+		a.apisCommand(),
+		a.credentialsCommand(),
+
+	)
+	for _, c := range root.Commands() {
+		wrapArgs(c)
+	}
+	return root
+}
+
+// wrapArgs makes cobra's positional-argument errors usage errors (exit 2).
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		orig := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := orig(cmd, args); err != nil {
+				return usageErrorf("%v (see `%s --help`)", err, cmd.CommandPath())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}
+
+func (a *App) checkGlobals() error {
+	f, err := output.ParseFormat(a.Output)
+	if err != nil {
+		return usageError{err}
+	}
+	a.format = f
+	if a.Timeout <= 0 {
+		return usageErrorf("--timeout must be positive, e.g. 30s")
+	}
+	return nil
+}
+
+// printer returns the printer for data on stdout.
+func (a *App) printer() *output.Printer {
+	return &output.Printer{Out: a.IO.Out, Format: a.format, Color: a.colorEnabled()}
+}
+
+func (a *App) colorEnabled() bool {
+	if a.NoColor || !a.IO.OutTTY {
+		return false
+	}
+	if _, set := os.LookupEnv("NO_COLOR"); set || a.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	return true
+}
+
+// info prints a human message on stderr unless --quiet.
+func (a *App) info(format string, args ...any) {
+	if a.Quiet {
+		return
+	}
+	fmt.Fprintf(a.IO.Err, format+"\n", args...)
+}
+
+// warn prints a warning on stderr, also with --quiet: warnings are not
+// success chatter.
+func (a *App) warn(format string, args ...any) {
+	fmt.Fprintf(a.IO.Err, "warning: "+format+"\n", args...)
+}
+
+// dbPath resolves --db, then TYKPORTAL_DB, then the default location.
+func (a *App) dbPath() (string, error) {
+	if a.DBPath != "" {
+		return a.DBPath, nil
+	}
+	if p := a.Getenv("TYKPORTAL_DB"); p != "" {
+		return p, nil
+	}
+	p, err := store.DefaultPath()
+	if err != nil {
+		return "", fmt.Errorf("find the default state file location: %w (set --db or TYKPORTAL_DB)", err)
+	}
+	return p, nil
+}
+
+// lockTimeout is how long to wait for another process to release the state
+// file; TYKPORTAL_LOCK_TIMEOUT overrides the default (tests use it).
+func (a *App) lockTimeout() (time.Duration, error) {
+	v := a.Getenv("TYKPORTAL_LOCK_TIMEOUT")
+	if v == "" {
+		return store.DefaultLockTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usageErrorf("TYKPORTAL_LOCK_TIMEOUT %q is not a positive duration such as 3s", v)
+	}
+	return d, nil
+}
+
+// openDB opens the state file for one short use; the caller closes it.
+func (a *App) openDB(ctx context.Context, readOnly bool) (*store.DB, error) {
+	path, err := a.dbPath()
+	if err != nil {
+		return nil, err
+	}
+	lt, err := a.lockTimeout()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, path, store.Options{ReadOnly: readOnly, LockTimeout: lt})
+}
+
+// view runs fn in a read-only transaction. A state file that does not exist
+// yet reads as empty: fn is not called and view returns store.ErrNoState.
+func (a *App) view(ctx context.Context, fn func(*store.Tx) error) error {
+	db, err := a.openDB(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(ctx, fn)
+}
+
+// update runs fn in one write transaction, holding the file only for it.
+func (a *App) update(ctx context.Context, fn func(*store.Tx) error) error {
+	db, err := a.openDB(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Update(ctx, fn)
+}
+
+// confirm asks a yes/no question on a terminal. Without a terminal it
+// refuses, so that a script must say --yes.
+func (a *App) confirm(question, flagHint string) error {
+	if !a.IO.InTTY {
+		return usageErrorf("%s: refusing without confirmation; pass %s to confirm from a script", question, flagHint)
+	}
+	fmt.Fprintf(a.IO.Err, "%s [y/N] ", question)
+	line, err := readLine(a.IO.In, 64)
+	if err != nil {
+		return fmt.Errorf("read confirmation: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return &silentError{fmt.Errorf("cancelled")}
+}
+
+// readLine reads one line of at most max bytes, one byte at a time so that
+// nothing after the line is consumed.
+func readLine(r io.Reader, max int) (string, error) {
+	var b []byte
+	buf := make([]byte, 1)
+	for {
+		n, err := r.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				break
+			}
+			if len(b) >= max {
+				return "", usageErrorf("input line is longer than %d bytes", max)
+			}
+			b = append(b, buf[0])
+		}
+		if err == io.EOF {
+			if len(b) == 0 {
+				return "", io.EOF
+			}
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return strings.TrimSuffix(string(b), "\r"), nil
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, "\r", " ")
+	s = strings.ReplaceAll(s, "\n", " ")
+	return output.Sanitize(s)
+}
+
+func isNoState(err error) bool { return errors.Is(err, store.ErrNoState) }

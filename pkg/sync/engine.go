@@ -1,0 +1,336 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	gosync "sync"
+	"time"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/dashboard"
+	"github.com/tykportal/tykportal/pkg/provider"
+	"github.com/tykportal/tykportal/pkg/store"
+)
+
+// ErrUnknownProvider is returned for a provider name that does not exist.
+var ErrUnknownProvider = errors.New("unknown provider")
+
+// Source is where a provider's policies and APIs come from: its Dashboard.
+type Source interface {
+	ListPolicies(ctx context.Context) ([]dashboard.Policy, error)
+	ListAPIs(ctx context.Context) ([]dashboard.API, error)
+}
+
+// Engine syncs providers. The state file is opened per phase and held only
+// briefly, never across a network call: read the providers, fetch every
+// provider concurrently, then one short write transaction per provider.
+type Engine struct {
+	OpenDB      func(ctx context.Context, readOnly bool) (*store.DB, error)
+	SourceFor   func(ctx context.Context, p provider.Provider) (Source, error)
+	Now         func() time.Time
+	HistorySize int // per provider; 0: 50
+}
+
+// Options of one sync run.
+type Options struct {
+	DryRun        bool
+	AllowMassHide bool
+}
+
+type fetched struct {
+	p        provider.Provider
+	started  time.Time
+	policies []dashboard.Policy
+	apis     []dashboard.API
+	err      error
+}
+
+// Sync syncs the named providers (all when names is empty), each isolated
+// from the others, and returns one result per provider in name order, also
+// when some failed. The error is only for what stops everything: the state
+// file cannot be opened, or a name is unknown (checked before any request).
+func (e *Engine) Sync(ctx context.Context, names []string, opts Options) ([]catalog.SyncResult, error) {
+	providers, err := e.providers(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	if len(providers) == 0 {
+		return []catalog.SyncResult{}, nil
+	}
+	results := make([]fetched, len(providers))
+	var wg gosync.WaitGroup
+	for i, p := range providers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = e.fetch(ctx, p)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	db, err := e.OpenDB(ctx, opts.DryRun)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	out := make([]catalog.SyncResult, 0, len(results))
+	for _, f := range results {
+		r, err := e.apply(ctx, db, f, opts)
+		if err != nil {
+			// The local write itself failed: report it as this provider's failure.
+			r = e.failed(f, fmt.Errorf("sync provider %q: save: %w", f.p.Name, err), opts)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (e *Engine) providers(ctx context.Context, names []string) ([]provider.Provider, error) {
+	var all []provider.Provider
+	db, err := e.OpenDB(ctx, true)
+	switch {
+	case errors.Is(err, store.ErrNoState):
+	case err != nil:
+		return nil, err
+	default:
+		err = db.View(ctx, func(tx *store.Tx) error {
+			all, err = provider.List(tx)
+			return err
+		})
+		db.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(names) == 0 {
+		return all, nil
+	}
+	byName := map[string]provider.Provider{}
+	for _, p := range all {
+		byName[p.Name] = p
+	}
+	var out []provider.Provider
+	seen := map[string]bool{}
+	for _, n := range names {
+		p, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("%w %q: see `tykportal provider list`", ErrUnknownProvider, n)
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// fetch reads a provider's policies and APIs in parallel. Any failure, at
+// any page, fails the whole fetch: a partial list must never hide anything.
+func (e *Engine) fetch(ctx context.Context, p provider.Provider) fetched {
+	f := fetched{p: p, started: e.now()}
+	src, err := e.SourceFor(ctx, p)
+	if err != nil {
+		f.err = fmt.Errorf("sync provider %q: %w", p.Name, err)
+		return f
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg gosync.WaitGroup
+	var apiErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f.apis, apiErr = src.ListAPIs(ctx)
+		if apiErr != nil {
+			cancel()
+		}
+	}()
+	f.policies, err = src.ListPolicies(ctx)
+	if err != nil {
+		cancel()
+	}
+	wg.Wait()
+	switch {
+	case err != nil && !(errors.Is(err, context.Canceled) && apiErr != nil):
+		f.err = fmt.Errorf("sync provider %q: list policies: %w", p.Name, err)
+	case apiErr != nil:
+		f.err = fmt.Errorf("sync provider %q: list APIs: %w", p.Name, apiErr)
+	}
+	return f
+}
+
+func (e *Engine) failed(f fetched, err error, opts Options) catalog.SyncResult {
+	return catalog.SyncResult{
+		Provider: f.p.Name, Status: catalog.SyncFailed, Error: err.Error(), DryRun: opts.DryRun,
+		StartedAt: f.started.Truncate(time.Millisecond), DurationMS: e.now().Sub(f.started).Milliseconds(),
+		Skipped: []catalog.SkippedItem{}, Changes: []catalog.Change{},
+	}
+}
+
+// apply plans against the fresh local state and writes one provider's
+// changes and outcome in one transaction (a view in a dry run).
+func (e *Engine) apply(ctx context.Context, db *store.DB, f fetched, opts Options) (catalog.SyncResult, error) {
+	if f.err != nil {
+		r := e.failed(f, f.err, opts)
+		if opts.DryRun {
+			return r, nil
+		}
+		return r, db.Update(ctx, func(tx *store.Tx) error {
+			return e.recordOutcome(tx, f.p.Name, r, provider.StatusDown)
+		})
+	}
+	var result catalog.SyncResult
+	run := func(tx *store.Tx) error {
+		local, err := localState(tx, f.p.Name)
+		if err != nil {
+			return err
+		}
+		plan := Compute(f.p, f.policies, f.apis, local, e.now())
+		if plan.MassHide != nil && !opts.AllowMassHide {
+			result = e.failed(f, fmt.Errorf("sync provider %q: %w", f.p.Name, plan.MassHide), opts)
+			result.PoliciesFetched, result.PoliciesMatched, result.Skipped = plan.Fetched, plan.Matched, plan.Skipped
+			if opts.DryRun {
+				return nil
+			}
+			return e.recordOutcome(tx, f.p.Name, result, provider.StatusUp)
+		}
+		if !opts.DryRun {
+			if err := writeChanges(tx, plan); err != nil {
+				return err
+			}
+		}
+		result = plan.Result()
+		result.DryRun = opts.DryRun
+		result.StartedAt = f.started.Truncate(time.Millisecond)
+		result.DurationMS = e.now().Sub(f.started).Milliseconds()
+		if opts.DryRun {
+			return nil
+		}
+		return e.recordOutcome(tx, f.p.Name, result, provider.StatusUp)
+	}
+	var err error
+	if opts.DryRun {
+		err = db.View(ctx, run)
+	} else {
+		err = db.Update(ctx, run)
+	}
+	return result, err
+}
+
+func localState(tx *store.Tx, name string) (Local, error) {
+	products, err := catalog.ListProducts(tx, name, catalog.AllItems)
+	if err != nil {
+		return Local{}, err
+	}
+	plans, err := catalog.ListPlans(tx, name, catalog.AllItems)
+	if err != nil {
+		return Local{}, err
+	}
+	return Local{Products: products, Plans: plans}, nil
+}
+
+func writeChanges(tx *store.Tx, plan *Plan) error {
+	for _, c := range plan.Changes {
+		switch {
+		case c.Product != nil:
+			if c.Action == catalog.ActionCreate {
+				id, err := tx.NextID(store.Products)
+				if err != nil {
+					return err
+				}
+				c.Product.ID = id
+			}
+			if err := catalog.PutProduct(tx, *c.Product); err != nil {
+				return err
+			}
+		case c.Plan != nil:
+			if c.Action == catalog.ActionCreate {
+				id, err := tx.NextID(store.Plans)
+				if err != nil {
+					return err
+				}
+				c.Plan.ID = id
+			}
+			if err := catalog.PutPlan(tx, *c.Plan); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recordOutcome writes the result on the provider (status, last sync) and
+// appends it to the bounded sync history.
+func (e *Engine) recordOutcome(tx *store.Tx, name string, r catalog.SyncResult, status string) error {
+	p, err := provider.Get(tx, name)
+	if err != nil {
+		// Removed while the sync ran: nothing to record it on.
+		if errors.Is(err, provider.ErrUnknown) {
+			return nil
+		}
+		return err
+	}
+	p.Status = status
+	p.LastSync = &r
+	if r.Status == catalog.SyncOK {
+		t := r.StartedAt
+		p.LastSyncAt = &t
+	}
+	if err := provider.Put(tx, p); err != nil {
+		return err
+	}
+	id, err := tx.NextID(store.SyncHistory)
+	if err != nil {
+		return err
+	}
+	if err := tx.Put(store.SyncHistory, store.IDKey(id), r); err != nil {
+		return err
+	}
+	return pruneHistory(tx, name, e.historySize())
+}
+
+func (e *Engine) historySize() int {
+	if e.HistorySize > 0 {
+		return e.HistorySize
+	}
+	return 50
+}
+
+func pruneHistory(tx *store.Tx, name string, keep int) error {
+	var mine [][]byte
+	err := tx.ForEach(store.SyncHistory, func(k, v []byte) error {
+		var r struct {
+			Provider string `json:"provider"`
+		}
+		if err := jsonUnmarshal(v, &r); err != nil {
+			return err
+		}
+		if r.Provider == name {
+			mine = append(mine, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for len(mine) > keep {
+		if err := tx.Delete(store.SyncHistory, mine[0]); err != nil {
+			return err
+		}
+		mine = mine[1:]
+	}
+	return nil
+}

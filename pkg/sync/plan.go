@@ -1,0 +1,401 @@
+// Package sync is the synchronisation engine: it turns a provider's
+// Dashboard policies into the local catalogue's Products and Plans.
+// Compute is pure (policies and local state in, a change list out); the
+// Engine fetches, then applies each provider's changes in one transaction.
+package sync
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/dashboard"
+	"github.com/tykportal/tykportal/pkg/provider"
+)
+
+// Skip reasons of policies that become neither a Product nor a Plan.
+const (
+	ReasonInactive        = "inactive"
+	ReasonMCPProxy        = "mcp_proxy"
+	ReasonPerAPILimits    = "per_api_limits"
+	ReasonAccessAndLimits = "access_and_limits"
+	ReasonNotPartitioned  = "not_partitioned"
+	ReasonNoAPIs          = "no_apis"
+	ReasonDuplicateID     = "duplicate_id"
+)
+
+// ErrMassHide marks a sync refused because it would hide too much.
+var ErrMassHide = errors.New("refusing to hide most of the provider's products and plans")
+
+// Local is one provider's current catalogue.
+type Local struct {
+	Products []catalog.Product
+	Plans    []catalog.Plan
+}
+
+// Change is one planned change; Product or Plan is the record after it.
+type Change struct {
+	Action  string
+	Kind    string
+	Product *catalog.Product
+	Plan    *catalog.Plan
+	Fields  []string // for updates and restores: the Dashboard-owned fields that changed
+}
+
+// Plan is the outcome of Compute for one provider.
+type Plan struct {
+	Provider string
+	Fetched  int
+	Matched  int
+	Changes  []Change
+	Products catalog.ChangeCounts
+	Plans    catalog.ChangeCounts
+	Skipped  []catalog.SkippedItem
+	// MassHide is set when the plan would hide more than half of the
+	// provider's visible items (and at least 5).
+	MassHide error
+}
+
+// classify decides what a retrieved policy becomes: "product", "plan", or
+// a skip reason.
+func classify(p *dashboard.Policy) string {
+	switch {
+	case p.IsInactive || p.State == "deny":
+		return ReasonInactive
+	}
+	for _, ar := range p.AccessRights {
+		if ar.IsMCP() {
+			return ReasonMCPProxy
+		}
+	}
+	pt := p.Partitions
+	switch {
+	case pt.PerAPI:
+		return ReasonPerAPILimits
+	case pt.ACL && (pt.Quota || pt.RateLimit):
+		return ReasonAccessAndLimits
+	case pt.ACL && len(p.AccessRights) == 0:
+		return ReasonNoAPIs
+	case pt.ACL:
+		return catalog.KindProduct
+	case pt.Quota || pt.RateLimit:
+		return catalog.KindPlan
+	}
+	return ReasonNotPartitioned
+}
+
+// Compute plans one provider's sync. It is pure and deterministic: the same
+// input gives the same change list, in policy id order.
+func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.API, local Local, now time.Time) *Plan {
+	now = now.UTC()
+	pl := &Plan{Provider: p.Name, Fetched: len(policies), Skipped: []catalog.SkippedItem{}, Changes: []Change{}}
+	apiByID := make(map[string]dashboard.API, len(apis))
+	for _, a := range apis {
+		apiByID[a.APIID] = a
+	}
+
+	products := map[string]*dashboard.Policy{}
+	plans := map[string]*dashboard.Policy{}
+	seen := map[string]bool{}
+	ordered := make([]*dashboard.Policy, 0, len(policies))
+	for i := range policies {
+		ordered = append(ordered, &policies[i])
+	}
+	sort.SliceStable(ordered, func(i, j int) bool { return ordered[i].Identity() < ordered[j].Identity() })
+	for _, pol := range ordered {
+		if !provider.MatchesTags(p.PolicyTags, pol.Tags) {
+			continue
+		}
+		pl.Matched++
+		id := pol.Identity()
+		if seen[id] {
+			pl.Skipped = append(pl.Skipped, catalog.SkippedItem{PolicyID: id, Name: pol.Name, Reason: ReasonDuplicateID})
+			continue
+		}
+		seen[id] = true
+		switch kind := classify(pol); kind {
+		case catalog.KindProduct:
+			products[id] = pol
+		case catalog.KindPlan:
+			plans[id] = pol
+		default:
+			pl.Skipped = append(pl.Skipped, catalog.SkippedItem{PolicyID: id, Name: pol.Name, Reason: kind})
+		}
+	}
+
+	visible := 0
+	for _, x := range local.Products {
+		if !x.Hidden {
+			visible++
+		}
+	}
+	for _, x := range local.Plans {
+		if !x.Hidden {
+			visible++
+		}
+	}
+
+	pl.planProducts(products, apiByID, local.Products, now)
+	pl.planPlans(plans, local.Plans, now)
+
+	hiding := pl.Products.Hidden + pl.Plans.Hidden
+	if hiding >= 5 && hiding*2 > visible {
+		pl.MassHide = massHideError(p, hiding, visible, pl.Fetched, pl.Matched)
+	}
+	return pl
+}
+
+func massHideError(p provider.Provider, hiding, visible, fetched, matched int) error {
+	var cause string
+	switch {
+	case fetched == 0:
+		cause = "the Dashboard answered with no policies at all (wrong org id, or a user that sees nothing?)"
+	case matched == 0 && len(p.PolicyTags) > 0:
+		cause = fmt.Sprintf("none of the %d policies carries the tags %s (a tag typo?)", fetched, strings.Join(p.PolicyTags, ","))
+	case len(p.PolicyTags) > 0:
+		cause = fmt.Sprintf("only %d of %d policies carry the tags %s (a tag typo, or the wrong org id %q?)", matched, fetched, strings.Join(p.PolicyTags, ","), p.OrgID)
+	default:
+		cause = fmt.Sprintf("most policies are gone from the Dashboard (the wrong org id %q, or another Dashboard at this URL?)", p.OrgID)
+	}
+	return fmt.Errorf("%w: it would hide %d of %d visible products and plans: %s; check, then run again with --allow-mass-hide if it is right", ErrMassHide, hiding, visible, cause)
+}
+
+func productAPIs(pol *dashboard.Policy, apiByID map[string]dashboard.API) ([]catalog.APIRef, string) {
+	refs := make([]catalog.APIRef, 0, len(pol.AccessRights))
+	auth := ""
+	for _, id := range sortedKeys(pol.AccessRights) {
+		ar := pol.AccessRights[id]
+		apiID := ar.APIID
+		if apiID == "" {
+			apiID = id
+		}
+		name := ar.APIName
+		if a, ok := apiByID[apiID]; ok {
+			name = a.Name
+			if auth == "" {
+				auth = a.AuthType
+			}
+		}
+		if name == "" {
+			name = apiID
+		}
+		refs = append(refs, catalog.APIRef{APIID: apiID, Name: name})
+	}
+	if auth == "" {
+		auth = pol.AuthType
+	}
+	return refs, auth
+}
+
+func (pl *Plan) planProducts(retrieved map[string]*dashboard.Policy, apiByID map[string]dashboard.API, local []catalog.Product, now time.Time) {
+	byID := map[string]int{}
+	byMID := map[string]int{}
+	for i, x := range local {
+		byID[x.PolicyID] = i
+		if x.PolicyMID != "" {
+			byMID[x.PolicyMID] = i
+		}
+	}
+	matched := map[int]bool{}
+	for _, id := range sortedKeys(retrieved) {
+		pol := retrieved[id]
+		apis, auth := productAPIs(pol, apiByID)
+		i, ok := byID[id]
+		if !ok {
+			// The reference portal confused the database _id with a custom id
+			// set later: the same policy, so the same product.
+			i, ok = byMID[pol.MID]
+		}
+		if ok && matched[i] {
+			ok = false
+		}
+		if !ok {
+			prod := catalog.Product{
+				Provider: pl.Provider, PolicyID: id, PolicyMID: pol.MID, Name: pol.Name, Placeholder: true,
+				AuthType: auth, APIs: apis, CreatedAt: now, UpdatedAt: now, LastSyncedAt: &now,
+			}
+			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionCreate, Kind: catalog.KindProduct, Product: &prod})
+			pl.Products.Created++
+			continue
+		}
+		matched[i] = true
+		prod := local[i]
+		var fields []string
+		if prod.PolicyID != id || prod.PolicyMID != pol.MID {
+			prod.PolicyID, prod.PolicyMID = id, pol.MID
+			fields = append(fields, "policy_id")
+		}
+		if prod.Name != pol.Name {
+			prod.Name = pol.Name
+			fields = append(fields, "name")
+		}
+		if !slices.Equal(prod.APIs, apis) {
+			prod.APIs = apis
+			fields = append(fields, "apis")
+		}
+		if prod.AuthType != auth {
+			prod.AuthType = auth
+			fields = append(fields, "auth_type")
+		}
+		switch {
+		case prod.Hidden:
+			prod.Hidden, prod.HiddenSince, prod.Published = false, nil, prod.PublishedBeforeHide
+			prod.PublishedBeforeHide = false
+			prod.UpdatedAt, prod.LastSyncedAt = now, &now
+			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionRestore, Kind: catalog.KindProduct, Product: &prod, Fields: fields})
+			pl.Products.Restored++
+		case len(fields) > 0:
+			prod.UpdatedAt, prod.LastSyncedAt = now, &now
+			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionUpdate, Kind: catalog.KindProduct, Product: &prod, Fields: fields})
+			pl.Products.Updated++
+		default:
+			pl.Products.Unchanged++
+		}
+	}
+	for i, x := range local {
+		if matched[i] || x.Hidden {
+			continue
+		}
+		prod := x
+		prod.Hidden, prod.HiddenSince = true, &now
+		prod.PublishedBeforeHide, prod.Published = prod.Published, false
+		prod.UpdatedAt = now
+		pl.Changes = append(pl.Changes, Change{Action: catalog.ActionHide, Kind: catalog.KindProduct, Product: &prod})
+		pl.Products.Hidden++
+	}
+}
+
+func (pl *Plan) planPlans(retrieved map[string]*dashboard.Policy, local []catalog.Plan, now time.Time) {
+	byID := map[string]int{}
+	byMID := map[string]int{}
+	for i, x := range local {
+		byID[x.PolicyID] = i
+		if x.PolicyMID != "" {
+			byMID[x.PolicyMID] = i
+		}
+	}
+	matched := map[int]bool{}
+	for _, id := range sortedKeys(retrieved) {
+		pol := retrieved[id]
+		limits := catalog.PlanLimitsFromPolicy(pol)
+		i, ok := byID[id]
+		if !ok {
+			i, ok = byMID[pol.MID]
+		}
+		if ok && matched[i] {
+			ok = false
+		}
+		if !ok {
+			plan := catalog.Plan{Provider: pl.Provider, PolicyID: id, PolicyMID: pol.MID, Name: pol.Name, Placeholder: true,
+				CreatedAt: now, UpdatedAt: now, LastSyncedAt: &now}
+			plan.SetLimits(limits)
+			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionCreate, Kind: catalog.KindPlan, Plan: &plan})
+			pl.Plans.Created++
+			continue
+		}
+		matched[i] = true
+		plan := local[i]
+		var fields []string
+		if plan.PolicyID != id || plan.PolicyMID != pol.MID {
+			plan.PolicyID, plan.PolicyMID = id, pol.MID
+			fields = append(fields, "policy_id")
+		}
+		if plan.Name != pol.Name {
+			plan.Name = pol.Name
+			fields = append(fields, "name")
+		}
+		fields = append(fields, limitChanges(catalog.LimitsOf(plan), limits)...)
+		plan.SetLimits(limits)
+		switch {
+		case plan.Hidden:
+			plan.Hidden, plan.HiddenSince, plan.Published = false, nil, plan.PublishedBeforeHide
+			plan.PublishedBeforeHide = false
+			plan.UpdatedAt, plan.LastSyncedAt = now, &now
+			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionRestore, Kind: catalog.KindPlan, Plan: &plan, Fields: fields})
+			pl.Plans.Restored++
+		case len(fields) > 0:
+			plan.UpdatedAt, plan.LastSyncedAt = now, &now
+			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionUpdate, Kind: catalog.KindPlan, Plan: &plan, Fields: fields})
+			pl.Plans.Updated++
+		default:
+			pl.Plans.Unchanged++
+		}
+	}
+	for i, x := range local {
+		if matched[i] || x.Hidden {
+			continue
+		}
+		plan := x
+		plan.Hidden, plan.HiddenSince = true, &now
+		plan.PublishedBeforeHide, plan.Published = plan.Published, false
+		plan.UpdatedAt = now
+		pl.Changes = append(pl.Changes, Change{Action: catalog.ActionHide, Kind: catalog.KindPlan, Plan: &plan})
+		pl.Plans.Hidden++
+	}
+}
+
+// limitChanges names every limit that differs: all of them count, so a
+// change of only key_expires_in is not missed (a reference portal bug).
+func limitChanges(a, b catalog.Limits) []string {
+	var f []string
+	if a.Rate != b.Rate {
+		f = append(f, "rate")
+	}
+	if a.Per != b.Per {
+		f = append(f, "per")
+	}
+	if a.QuotaMax != b.QuotaMax {
+		f = append(f, "quota_max")
+	}
+	if a.QuotaRenewalRate != b.QuotaRenewalRate {
+		f = append(f, "quota_renewal_rate")
+	}
+	if a.ThrottleInterval != b.ThrottleInterval {
+		f = append(f, "throttle_interval")
+	}
+	if a.ThrottleRetryLimit != b.ThrottleRetryLimit {
+		f = append(f, "throttle_retry_limit")
+	}
+	if a.KeyExpiresIn != b.KeyExpiresIn {
+		f = append(f, "key_expires_in")
+	}
+	return f
+}
+
+// Result is the plan as a sync result (ids of creates are filled by Apply).
+func (pl *Plan) Result() catalog.SyncResult {
+	r := catalog.SyncResult{
+		Provider: pl.Provider, Status: catalog.SyncOK, PoliciesFetched: pl.Fetched, PoliciesMatched: pl.Matched,
+		Products: pl.Products, Plans: pl.Plans, Skipped: pl.Skipped, Changes: make([]catalog.Change, 0, len(pl.Changes)),
+	}
+	for _, c := range pl.Changes {
+		ch := catalog.Change{Action: c.Action, Kind: c.Kind}
+		var id uint64
+		if c.Product != nil {
+			id, ch.PolicyID, ch.Name = c.Product.ID, c.Product.PolicyID, c.Product.Name
+		} else {
+			id, ch.PolicyID, ch.Name = c.Plan.ID, c.Plan.PolicyID, c.Plan.Name
+		}
+		if id != 0 {
+			ch.ID = &id
+		}
+		r.Changes = append(r.Changes, ch)
+	}
+	return r
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
