@@ -1,0 +1,362 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
+)
+
+// The end-to-end suite: every script in testdata/script runs the real
+// tykportal binary (this test binary re-executed) against real Dashboard
+// simulators over HTTP on 127.0.0.1, with a real bbolt file in $WORK.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"tykportal": func() { os.Exit(run()) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	seed, err := filepath.Abs("../../testdata/dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sims := &simRegistry{byScript: map[*testscript.TestScript]map[string]*simInstance{}, seed: seed}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") == "1",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("HOME", env.WorkDir)
+			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".local", "state"))
+			env.Setenv("TYKPORTAL_DB", filepath.Join(env.WorkDir, "state", "tykportal.db"))
+			// The real keyring is tested on its own (scripts/keyring-test.sh);
+			// here secrets go to the file store, and a keyring call fails fast.
+			env.Setenv("TYKPORTAL_SECRET_STORE", "file")
+			env.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(env.WorkDir, "no-dbus"))
+			env.Setenv("TYKPORTAL_LOCK_TIMEOUT", "1s")
+			env.Setenv("NO_COLOR", "")
+			env.Setenv("SEED", seed)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":    cmdExits,
+			"filemode": cmdFileMode,
+			"sim":      sims.cmd,
+			"jsonget":  cmdJSONGet,
+		},
+	})
+}
+
+// exits N CMD ARGS... runs CMD and checks that it exits with code N; stdout
+// and stderr are then available to the stdout/stderr commands.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
+
+// filemode PATH MODE checks a file's permission bits (octal).
+func cmdFileMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: filemode PATH MODE")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
+		ts.Fatalf("%s has mode %o, want %s%o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// jsonget FILE PATH... prints the value at a dotted path of a JSON file to
+// the script's stdout buffer (as `stdout` then sees it).
+func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: jsonget FILE DOTTED.PATH")
+	}
+	var v any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &v))
+	for _, part := range strings.Split(args[1], ".") {
+		switch cur := v.(type) {
+		case map[string]any:
+			v = cur[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(cur) {
+				ts.Fatalf("jsonget: no index %q", part)
+			}
+			v = cur[i]
+		default:
+			ts.Fatalf("jsonget: %q: not an object or array", part)
+		}
+	}
+	out, err := json.Marshal(v)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%s\n", out)
+}
+
+type simInstance struct {
+	sim *dashboardtest.Sim
+	srv *httptest.Server
+}
+
+// simRegistry keeps each script's simulators; scripts run in parallel.
+type simRegistry struct {
+	mu       gosync.Mutex
+	byScript map[*testscript.TestScript]map[string]*simInstance
+	seed     string
+}
+
+func (r *simRegistry) get(ts *testscript.TestScript, name string) *simInstance {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.byScript[ts][name]
+	if s == nil {
+		ts.Fatalf("no simulator %q: run `sim start %s` first", name, name)
+	}
+	return s
+}
+
+// sim start NAME [legacy] [pagesize=N] [latency=D] [nousersme] [noseed] [nodeletebyhash] [tls]
+//	starts a Dashboard simulator on 127.0.0.1 and sets $NAME_URL.
+// sim fault NAME METHOD PATH PAGE KIND [VALUE] [times=N]
+//	KIND: status (VALUE = code), garbage, truncated, reset, latency (VALUE = duration),
+//	huge (VALUE = bytes), contenttype (VALUE), redirect (VALUE = URL), ratelimit (VALUE = retry-after s)
+// sim clearfaults NAME
+// sim tag NAME POLICY_NAME add|remove TAG
+// sim rename NAME POLICY_NAME NEW_NAME
+// sim setfield NAME POLICY_NAME FIELD JSON
+// sim delete NAME POLICY_NAME
+// sim dump NAME policy POLICY_NAME FILE | policies FILE | keys FILE | oauth API_ID FILE
+// sim generate NAME ORG POLICIES APIS
+func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: sim start|fault|clearfaults|tag|rename|setfield|delete|dump NAME ...")
+	}
+	verb, name, rest := args[0], args[1], args[2:]
+	if verb == "start" {
+		opts := dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true}
+		seed, useTLS := true, false
+		for _, o := range rest {
+			k, v, _ := strings.Cut(o, "=")
+			switch k {
+			case "legacy":
+				opts.Legacy = true
+			case "pagesize":
+				n, err := strconv.Atoi(v)
+				ts.Check(err)
+				opts.PageSize = n
+			case "latency":
+				d, err := time.ParseDuration(v)
+				ts.Check(err)
+				opts.Latency = d
+			case "nousersme":
+				opts.UsersMe = false
+			case "nodeletebyhash":
+				opts.DeleteByHash = false
+			case "noseed":
+				seed = false
+			case "tls":
+				useTLS = true
+			default:
+				ts.Fatalf("sim start: unknown option %q", o)
+			}
+		}
+		s := dashboardtest.New(opts)
+		if seed {
+			ts.Check(s.LoadDir(r.seed))
+		}
+		var srv *httptest.Server
+		if useTLS {
+			// A self-signed certificate; its PEM goes to $WORK/NAME-ca.pem
+			// for --ca-file.
+			srv = httptest.NewTLSServer(s.Handler())
+			pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+			ts.Check(os.WriteFile(ts.MkAbs(name+"-ca.pem"), pemBytes, 0o644))
+		} else {
+			srv = httptest.NewServer(s.Handler())
+		}
+		ts.Defer(srv.Close)
+		r.mu.Lock()
+		if r.byScript[ts] == nil {
+			r.byScript[ts] = map[string]*simInstance{}
+			ts.Defer(func() { r.mu.Lock(); delete(r.byScript, ts); r.mu.Unlock() })
+		}
+		r.byScript[ts][name] = &simInstance{sim: s, srv: srv}
+		r.mu.Unlock()
+		ts.Setenv(strings.ToUpper(name)+"_URL", srv.URL)
+		return
+	}
+	inst := r.get(ts, name)
+	s := inst.sim
+	switch verb {
+	case "fault":
+		if len(rest) < 4 {
+			ts.Fatalf("usage: sim fault NAME METHOD PATH PAGE KIND [VALUE] [times=N]")
+		}
+		method, path := rest[0], rest[1]
+		if method == "any" {
+			method = ""
+		}
+		page, err := strconv.Atoi(rest[2])
+		ts.Check(err)
+		var f dashboardtest.Fault
+		kind := rest[3]
+		val := ""
+		tail := rest[4:]
+		if len(tail) > 0 && !strings.HasPrefix(tail[0], "times=") {
+			val, tail = tail[0], tail[1:]
+		}
+		for _, t := range tail {
+			n, err := strconv.Atoi(strings.TrimPrefix(t, "times="))
+			ts.Check(err)
+			f.Times = n
+		}
+		switch kind {
+		case "status":
+			f.Status, err = strconv.Atoi(val)
+			ts.Check(err)
+		case "garbage":
+			f.Garbage = true
+		case "truncated":
+			f.Truncated = true
+		case "reset":
+			f.Reset = true
+		case "latency":
+			f.Latency, err = time.ParseDuration(val)
+			ts.Check(err)
+		case "huge":
+			f.Huge, err = strconv.ParseInt(val, 10, 64)
+			ts.Check(err)
+		case "contenttype":
+			f.Garbage, f.ContentType = true, val
+		case "redirect":
+			f.RedirectTo = val
+		case "ratelimit":
+			f.Status = 429
+			f.RetryAfter, err = strconv.Atoi(val)
+			ts.Check(err)
+		default:
+			ts.Fatalf("sim fault: unknown kind %q", kind)
+		}
+		s.SetFault(method, path, page, f)
+	case "clearfaults":
+		s.ClearFaults()
+	case "tag", "rename", "setfield", "delete":
+		if len(rest) < 1 {
+			ts.Fatalf("sim %s NAME POLICY_NAME ...", verb)
+		}
+		mid := findPolicy(ts, s, rest[0])
+		switch verb {
+		case "tag":
+			if len(rest) != 3 {
+				ts.Fatalf("usage: sim tag NAME POLICY_NAME add|remove TAG")
+			}
+			ts.Check(s.UpdatePolicy(mid, func(p map[string]any) { p["tags"] = editTags(p["tags"], rest[1], rest[2]) }))
+		case "rename":
+			if len(rest) != 2 {
+				ts.Fatalf("usage: sim rename NAME POLICY_NAME NEW_NAME")
+			}
+			ts.Check(s.UpdatePolicy(mid, func(p map[string]any) { p["name"] = rest[1] }))
+		case "setfield":
+			if len(rest) != 3 {
+				ts.Fatalf("usage: sim setfield NAME POLICY_NAME FIELD JSON")
+			}
+			var v any
+			ts.Check(json.Unmarshal([]byte(rest[2]), &v))
+			ts.Check(s.UpdatePolicy(mid, func(p map[string]any) { p[rest[1]] = v }))
+		case "delete":
+			ts.Check(s.DeletePolicy(mid))
+		}
+	case "dump":
+		if len(rest) < 2 {
+			ts.Fatalf("usage: sim dump NAME policy POLICY_NAME FILE | policies FILE | keys FILE | oauth API_ID FILE")
+		}
+		var v any
+		file := rest[len(rest)-1]
+		switch rest[0] {
+		case "policy":
+			v, _ = s.Policy(findPolicy(ts, s, rest[1]))
+		case "policies":
+			v = s.Policies("")
+		case "keys":
+			v = s.Keys("")
+		case "oauth":
+			v = s.OAuthClients(rest[1])
+		default:
+			ts.Fatalf("sim dump: unknown kind %q", rest[0])
+		}
+		out, err := json.MarshalIndent(v, "", "  ")
+		ts.Check(err)
+		ts.Check(os.WriteFile(ts.MkAbs(file), out, 0o644))
+	case "generate":
+		if len(rest) != 3 {
+			ts.Fatalf("usage: sim generate NAME ORG POLICIES APIS")
+		}
+		np, err := strconv.Atoi(rest[1])
+		ts.Check(err)
+		na, err := strconv.Atoi(rest[2])
+		ts.Check(err)
+		s.Generate(rest[0], np, na, 1)
+	default:
+		ts.Fatalf("sim: unknown verb %q", verb)
+	}
+}
+
+func findPolicy(ts *testscript.TestScript, s *dashboardtest.Sim, name string) string {
+	for _, p := range s.Policies("") {
+		if p["name"] == name {
+			mid, _ := p["_id"].(string)
+			return mid
+		}
+	}
+	ts.Fatalf("simulator has no policy named %q", name)
+	return ""
+}
+
+func editTags(cur any, op, tag string) []any {
+	var out []any
+	list, _ := cur.([]any)
+	for _, t := range list {
+		if t != tag {
+			out = append(out, t)
+		}
+	}
+	if op == "add" {
+		out = append(out, tag)
+	}
+	if out == nil {
+		out = []any{}
+	}
+	return out
+}
