@@ -1,10 +1,16 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -57,6 +63,7 @@ func TestScripts(t *testing.T) {
 			"filemode": cmdFileMode,
 			"sim":      sims.cmd,
 			"jsonget":  cmdJSONGet,
+			"gencert":  cmdGenCert,
 		},
 	})
 }
@@ -125,6 +132,24 @@ func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprintf(ts.Stdout(), "%s\n", out)
 }
 
+// gencert FILE writes a fresh self-signed CA certificate (PEM) that signed
+// nothing the simulators use.
+func cmdGenCert(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: gencert FILE")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "unrelated test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+}
+
 type simInstance struct {
 	sim *dashboardtest.Sim
 	srv *httptest.Server
@@ -148,10 +173,14 @@ func (r *simRegistry) get(ts *testscript.TestScript, name string) *simInstance {
 }
 
 // sim start NAME [legacy] [pagesize=N] [latency=D] [nousersme] [noseed] [nodeletebyhash] [tls]
+//
 //	starts a Dashboard simulator on 127.0.0.1 and sets $NAME_URL.
+//
 // sim fault NAME METHOD PATH PAGE KIND [VALUE] [times=N]
+//
 //	KIND: status (VALUE = code), garbage, truncated, reset, latency (VALUE = duration),
 //	huge (VALUE = bytes), contenttype (VALUE), redirect (VALUE = URL), ratelimit (VALUE = retry-after s)
+//
 // sim clearfaults NAME
 // sim tag NAME POLICY_NAME add|remove TAG
 // sim rename NAME POLICY_NAME NEW_NAME

@@ -121,8 +121,26 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)
+		rejectUnknownSubcommands(c)
 	}
 	return root
+}
+
+// rejectUnknownSubcommands makes `tykportal provider frobnicate` a usage
+// error; cobra would print the group's help and exit 0.
+func rejectUnknownSubcommands(c *cobra.Command) {
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q for %q (see `%s --help`)", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return cmd.Help()
+		}
+	}
+	for _, sub := range c.Commands() {
+		rejectUnknownSubcommands(sub)
+	}
 }
 
 // wrapArgs makes cobra's positional-argument errors usage errors (exit 2).

@@ -214,8 +214,8 @@ func (c *Client) attempt(ctx context.Context, cl call) (*response, error, bool) 
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		cancel()
 		kind := classify(ctx, actx, err)
+		cancel()
 		if ctx.Err() != nil {
 			return nil, ctx.Err(), false
 		}
@@ -289,7 +289,7 @@ func classify(parent, attempt context.Context, err error) ErrorKind {
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
 		errors.As(err, &invalidErr), errors.As(err, &recordErr), strings.Contains(err.Error(), "tls: "):
 		return KindTLS
-	case parent.Err() == nil && attempt.Err() != nil:
+	case parent.Err() == nil && errors.Is(attempt.Err(), context.DeadlineExceeded):
 		return KindTimeout
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return KindTimeout
