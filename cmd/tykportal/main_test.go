@@ -194,7 +194,7 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	verb, name, rest := args[0], args[1], args[2:]
 	if verb == "start" {
-		opts := dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true}
+		opts := dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Seed: 42}
 		seed, useTLS := true, false
 		for _, o := range rest {
 			k, v, _ := strings.Cut(o, "=")
