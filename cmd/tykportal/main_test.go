@@ -64,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"sim":      sims.cmd,
 			"jsonget":  cmdJSONGet,
 			"gencert":  cmdGenCert,
+			"idof":     cmdIDOf,
 		},
 	})
 }
@@ -148,6 +149,27 @@ func cmdGenCert(ts *testscript.TestScript, neg bool, args []string) {
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+}
+
+// idof products|plans NAME VAR sets $VAR to the local id of the item named
+// NAME, read with the real binary (`KIND list --all -o json`).
+func cmdIDOf(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: idof products|plans NAME VAR")
+	}
+	ts.Check(ts.Exec("tykportal", args[0], "list", "--all", "-o", "json"))
+	var items []struct {
+		ID   uint64 `json:"id"`
+		Name string `json:"name"`
+	}
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile("stdout")), &items))
+	for _, it := range items {
+		if it.Name == args[1] {
+			ts.Setenv(args[2], strconv.FormatUint(it.ID, 10))
+			return
+		}
+	}
+	ts.Fatalf("no %s named %q", args[0], args[1])
 }
 
 type simInstance struct {
