@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -24,6 +25,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
+	"github.com/tykportal/tykportal/pkg/store"
 )
 
 // The end-to-end suite: every script in testdata/script runs the real
@@ -65,6 +67,13 @@ func TestScripts(t *testing.T) {
 			"jsonget":  cmdJSONGet,
 			"gencert":  cmdGenCert,
 			"idof":     cmdIDOf,
+			"absent":   cmdAbsent,
+			"holddb":   cmdHoldDB,
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
+			},
 		},
 	})
 }
@@ -170,6 +179,52 @@ func cmdIDOf(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no %s named %q", args[0], args[1])
+}
+
+// absent NEEDLE_FILE FILE... fails if any FILE holds the text of NEEDLE_FILE
+// (trimmed, JSON quotes removed): a printed key or secret must appear
+// nowhere else. "stdout" and "stderr" name the last command's output.
+func cmdAbsent(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: absent NEEDLE_FILE FILE...")
+	}
+	needle := strings.Trim(strings.TrimSpace(ts.ReadFile(args[0])), `"`)
+	if len(needle) < 8 {
+		ts.Fatalf("absent: needle %q is too short to mean anything", needle)
+	}
+	for _, f := range args[1:] {
+		var data string
+		if f == "stdout" || f == "stderr" {
+			data = ts.ReadFile(f)
+		} else {
+			raw, err := os.ReadFile(ts.MkAbs(f))
+			ts.Check(err)
+			data = string(raw)
+		}
+		if strings.Contains(data, needle) {
+			ts.Fatalf("%s contains the secret text from %s", f, args[0])
+		}
+	}
+}
+
+// holddb DURATION opens the state file read-write in this test process and
+// holds its lock for DURATION in the background, as another tykportal
+// process would; it returns once the lock is held.
+func cmdHoldDB(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: holddb DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	db, err := store.Open(context.Background(), ts.Getenv("TYKPORTAL_DB"), store.Options{LockTimeout: 5 * time.Second})
+	ts.Check(err)
+	done := make(chan struct{})
+	go func() {
+		time.Sleep(d)
+		db.Close()
+		close(done)
+	}()
+	ts.Defer(func() { <-done })
 }
 
 type simInstance struct {
