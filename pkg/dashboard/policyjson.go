@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // The policy codec keeps every field it does not model, raw, and writes it
@@ -61,6 +62,7 @@ func (p *Policy) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
+	p.readAPIs = strings.Join(sortedKeys(p.AccessRights), ",")
 	for k, v := range raw {
 		if !policyFields[k] {
 			if p.extra == nil {
@@ -119,9 +121,9 @@ func (p Policy) MarshalJSON() ([]byte, error) {
 	if p.AuthType != "" {
 		out["auth_type"] = p.AuthType
 	}
-	// access_rights_array, when present, mirrors access_rights; a stale copy
-	// would contradict a change of APIs, so it is rebuilt from the map.
-	if _, ok := p.extra["access_rights_array"]; ok {
+	// access_rights_array, when present, mirrors access_rights; after a
+	// change of APIs a stale copy would contradict it, so it is rebuilt.
+	if _, ok := p.extra["access_rights_array"]; ok && strings.Join(sortedKeys(ar), ",") != p.readAPIs {
 		arr := make([]AccessDefinition, 0, len(ar))
 		for _, k := range sortedKeys(ar) {
 			arr = append(arr, ar[k])

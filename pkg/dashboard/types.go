@@ -33,6 +33,9 @@ type Policy struct {
 	// extra holds every top-level field not modelled above, raw, so that a
 	// decode/encode round trip keeps it untouched.
 	extra map[string]json.RawMessage
+	// readAPIs is the access_rights key set as read, to tell whether the
+	// API list changed before rewriting access_rights_array.
+	readAPIs string
 }
 
 // Identity is the id keys and the gateway use for a policy: the custom id when

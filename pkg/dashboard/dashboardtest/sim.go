@@ -423,7 +423,7 @@ func policyDefaults() map[string]any {
 		"throttle_interval": 0.0, "throttle_retry_limit": 0.0, "max_query_depth": 0.0, "access_rights": map[string]any{},
 		"hmac_enabled": false, "active": false, "is_inactive": false, "tags": []any{}, "key_expires_in": 0.0,
 		"partitions": map[string]any{"quota": false, "rate_limit": false, "complexity": false, "acl": false, "per_api": false},
-		"meta_data": map[string]any{}, "graphql_access_rights": map[string]any{}, "state": "active", "auth_type": "authToken",
+		"meta_data":  map[string]any{}, "graphql_access_rights": map[string]any{}, "state": "active", "auth_type": "authToken",
 	}
 }
 
