@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	mrand "math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -61,14 +62,16 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":    cmdExits,
-			"filemode": cmdFileMode,
-			"sim":      sims.cmd,
-			"jsonget":  cmdJSONGet,
-			"gencert":  cmdGenCert,
-			"idof":     cmdIDOf,
-			"absent":   cmdAbsent,
-			"holddb":   cmdHoldDB,
+			"exits":        cmdExits,
+			"filemode":     cmdFileMode,
+			"sim":          sims.cmd,
+			"jsonget":      cmdJSONGet,
+			"gencert":      cmdGenCert,
+			"idof":         cmdIDOf,
+			"absent":       cmdAbsent,
+			"holddb":       cmdHoldDB,
+			"allornothing": cmdAllOrNothing,
+			"killloop":     cmdKillLoop,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(args[0])
 				ts.Check(err)
@@ -225,6 +228,76 @@ func cmdHoldDB(ts *testscript.TestScript, neg bool, args []string) {
 		close(done)
 	}()
 	ts.Defer(func() { <-done })
+}
+
+// allornothing FILE reads a `status -o json` document and fails unless each
+// provider's catalogue is empty (before the first sync) or complete (after
+// it): a killed sync must never leave half its transaction behind.
+func cmdAllOrNothing(ts *testscript.TestScript, neg bool, args []string) {
+	var rows []struct {
+		Name     string `json:"name"`
+		Products struct {
+			Total int `json:"total"`
+		} `json:"products"`
+		Plans struct {
+			Total int `json:"total"`
+		} `json:"plans"`
+		LastSyncStatus *string `json:"last_sync_status"`
+	}
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &rows))
+	for _, r := range rows {
+		empty := r.Products.Total == 0 && r.Plans.Total == 0
+		if empty != (r.LastSyncStatus == nil) {
+			ts.Fatalf("provider %s: %d products, %d plans, last sync %v: the outcome and the catalogue disagree", r.Name, r.Products.Total, r.Plans.Total, r.LastSyncStatus)
+		}
+		ts.Logf("provider %s: %d products, %d plans", r.Name, r.Products.Total, r.Plans.Total)
+	}
+}
+
+// killloop N ARGS... runs `tykportal ARGS` N times, each killed with
+// SIGKILL after a delay spread over the run (seeded, so reproducible), and
+// after each run checks with `status -o json` that the state file opens and
+// is all-or-nothing.
+func cmdKillLoop(ts *testscript.TestScript, neg bool, args []string) {
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	bin := ""
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		if fi, err := os.Stat(filepath.Join(dir, "tykportal")); err == nil && !fi.IsDir() {
+			bin = filepath.Join(dir, "tykportal")
+			break
+		}
+	}
+	if bin == "" {
+		ts.Fatalf("tykportal not in PATH")
+	}
+	env := os.Environ()
+	for _, k := range []string{"HOME", "TYKPORTAL_DB", "TYKPORTAL_SECRET_STORE", "TYKPORTAL_LOCK_TIMEOUT", "XDG_STATE_HOME", "DBUS_SESSION_BUS_ADDRESS"} {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	for _, k := range strings.Fields(ts.Getenv("KILLLOOP_ENV")) {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	rng := mrand.New(mrand.NewPCG(7, 11))
+	killed := 0
+	for i := 0; i < n; i++ {
+		cmd := exec.Command(bin, args[1:]...)
+		cmd.Env = env
+		ts.Check(cmd.Start())
+		delay := time.Duration(rng.IntN(400)) * time.Millisecond
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(delay):
+			_ = cmd.Process.Kill()
+			<-done
+			killed++
+		}
+		ts.Check(ts.Exec("tykportal", "status", "-o", "json"))
+		cmdAllOrNothing(ts, false, []string{"stdout"})
+	}
+	ts.Logf("killloop: %d runs, %d killed mid-way", n, killed)
 }
 
 type simInstance struct {
@@ -434,6 +507,7 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 		na, err := strconv.Atoi(rest[2])
 		ts.Check(err)
 		s.Generate(rest[0], np, na, 1)
+		s.AddUser(dashboardtest.User{OrgID: rest[0], Email: "bench@example.com", AccessKey: "bench-admin-key", Active: true})
 	default:
 		ts.Fatalf("sim: unknown verb %q", verb)
 	}
