@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,6 +73,7 @@ func TestScripts(t *testing.T) {
 			"holddb":       cmdHoldDB,
 			"allornothing": cmdAllOrNothing,
 			"killloop":     cmdKillLoop,
+			"termafter":    cmdTermAfter,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(args[0])
 				ts.Check(err)
@@ -254,6 +256,48 @@ func cmdAllOrNothing(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// termafter DURATION ARGS... runs `tykportal ARGS`, sends SIGTERM after
+// DURATION and requires exit code 0; its stderr is then the script's stderr.
+func cmdTermAfter(ts *testscript.TestScript, neg bool, args []string) {
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	cmd := exec.Command(binaryInPath(ts), args[1:]...)
+	cmd.Env = scriptEnv(ts)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	ts.Check(cmd.Start())
+	time.Sleep(d)
+	ts.Check(cmd.Process.Signal(syscall.SIGTERM))
+	err = cmd.Wait()
+	ts.Logf("stderr:\n%s", stderr.String())
+	if err != nil {
+		ts.Fatalf("after SIGTERM: %v", err)
+	}
+}
+
+func binaryInPath(ts *testscript.TestScript) string {
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		if fi, err := os.Stat(filepath.Join(dir, "tykportal")); err == nil && !fi.IsDir() {
+			return filepath.Join(dir, "tykportal")
+		}
+	}
+	ts.Fatalf("tykportal not in PATH")
+	return ""
+}
+
+// scriptEnv is the environment a script's exec would give, for commands
+// this harness starts itself.
+func scriptEnv(ts *testscript.TestScript) []string {
+	env := os.Environ()
+	for _, k := range []string{"HOME", "TYKPORTAL_DB", "TYKPORTAL_SECRET_STORE", "TYKPORTAL_LOCK_TIMEOUT", "XDG_STATE_HOME", "DBUS_SESSION_BUS_ADDRESS"} {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	for _, k := range strings.Fields(ts.Getenv("EXTRA_ENV")) {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	return env
+}
+
 // killloop N ARGS... runs `tykportal ARGS` N times, each killed with
 // SIGKILL after a delay spread over the run (seeded, so reproducible), and
 // after each run checks with `status -o json` that the state file opens and
@@ -261,23 +305,7 @@ func cmdAllOrNothing(ts *testscript.TestScript, neg bool, args []string) {
 func cmdKillLoop(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.Atoi(args[0])
 	ts.Check(err)
-	bin := ""
-	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
-		if fi, err := os.Stat(filepath.Join(dir, "tykportal")); err == nil && !fi.IsDir() {
-			bin = filepath.Join(dir, "tykportal")
-			break
-		}
-	}
-	if bin == "" {
-		ts.Fatalf("tykportal not in PATH")
-	}
-	env := os.Environ()
-	for _, k := range []string{"HOME", "TYKPORTAL_DB", "TYKPORTAL_SECRET_STORE", "TYKPORTAL_LOCK_TIMEOUT", "XDG_STATE_HOME", "DBUS_SESSION_BUS_ADDRESS"} {
-		env = append(env, k+"="+ts.Getenv(k))
-	}
-	for _, k := range strings.Fields(ts.Getenv("KILLLOOP_ENV")) {
-		env = append(env, k+"="+ts.Getenv(k))
-	}
+	bin, env := binaryInPath(ts), scriptEnv(ts)
 	rng := mrand.New(mrand.NewPCG(7, 11))
 	killed := 0
 	for i := 0; i < n; i++ {

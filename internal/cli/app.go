@@ -117,7 +117,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		a.plansCommand(),
 		a.apisCommand(),
 		a.credentialsCommand(),
-
+		a.watchCommand(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -235,9 +235,9 @@ func (a *App) patchPolicy(ctx context.Context, c *dashboard.Client, providerName
 
 // limitFlags are a plan's limit flags.
 type limitFlags struct {
-	rate, per, throttleInterval                float64
+	rate, per, throttleInterval                 float64
 	quota, quotaPeriod, throttleRetries, keyExp int64
-	unlimitedRate, unlimitedQuota              bool
+	unlimitedRate, unlimitedQuota               bool
 }
 
 func (f *limitFlags) register(cmd *cobra.Command) {

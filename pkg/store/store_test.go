@@ -146,7 +146,9 @@ func TestRefusals(t *testing.T) {
 	newer := filepath.Join(dir, "newer.db")
 	openRW(t, newer).Close()
 	nb, _ := bolt.Open(newer, 0o600, nil)
-	_ = nb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(Meta)).Put([]byte(versionKey), IDKey(SchemaVersion+1)) })
+	_ = nb.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(Meta)).Put([]byte(versionKey), IDKey(SchemaVersion+1))
+	})
 	nb.Close()
 	corrupt := filepath.Join(dir, "corrupt.db")
 	garbage := bytes.Repeat([]byte("not a database at all\n"), 400)

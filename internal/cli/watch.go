@@ -1,0 +1,230 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/output"
+	"github.com/tykportal/tykportal/pkg/provider"
+	"github.com/tykportal/tykportal/pkg/store"
+	tpsync "github.com/tykportal/tykportal/pkg/sync"
+	"github.com/tykportal/tykportal/pkg/watch"
+)
+
+func (a *App) watchCommand() *cobra.Command {
+	var interval time.Duration
+	var logFormat, logLevel, healthAddr string
+	var opts tpsync.Options
+	cmd := &cobra.Command{
+		Use:   "watch [NAME...] [--interval D]",
+		Short: "Sync at start, then on the refresh interval, until SIGINT or SIGTERM",
+		Long: `watch syncs every provider (or the named ones) at start and then every interval:
+--interval, else TYK_PORTAL_REFRESHINTERVAL, else PORTAL_REFRESHINTERVAL (whole minutes,
+as the Tyk portal reads them), else 10 minutes. A failing provider backs off without
+delaying the others; providers added or removed meanwhile are picked up at the next
+wake. SIGHUP syncs now; SIGINT or SIGTERM stops cleanly (exit 0). The state file is
+opened per sync, so other tykportal commands keep working.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, n := range args {
+				if err := provider.ValidateName(n); err != nil {
+					return err
+				}
+			}
+			iv, source, err := watch.Interval(interval, cmd.Flags().Changed("interval"), a.Getenv)
+			if err != nil {
+				return usageError{err}
+			}
+			logger, err := a.logger(logFormat, logLevel)
+			if err != nil {
+				return err
+			}
+			return a.runWatch(cmd.Context(), args, iv, source, healthAddr, opts, logger, logFormat == "json")
+		},
+	}
+	fl := cmd.Flags()
+	fl.DurationVar(&interval, "interval", 0, "time between syncs of a provider (default: $TYK_PORTAL_REFRESHINTERVAL or $PORTAL_REFRESHINTERVAL minutes, else 10m)")
+	fl.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&healthAddr, "health-addr", "", "serve /healthz and /metrics on this address, e.g. 127.0.0.1:9090 (off by default)")
+	fl.BoolVar(&opts.AllowMassHide, "allow-mass-hide", false, "allow syncs that hide more than half of a provider's items")
+	return cmd
+}
+
+func (a *App) logger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageErrorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	hopts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(a.IO.Err, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(a.IO.Err, hopts)), nil
+	}
+	return nil, usageErrorf("--log-format %q: use text or json", format)
+}
+
+func (a *App) runWatch(ctx context.Context, names []string, interval time.Duration, source, healthAddr string,
+	opts tpsync.Options, log *slog.Logger, jsonLogs bool) error {
+	metrics := watch.NewMetrics()
+	if healthAddr != "" {
+		ln, err := net.Listen("tcp", healthAddr)
+		if err != nil {
+			return fmt.Errorf("listen on --health-addr %s: %w", healthAddr, err)
+		}
+		if host, _, _ := net.SplitHostPort(healthAddr); host != "127.0.0.1" && host != "localhost" && host != "::1" {
+			a.warn("--health-addr %s is reachable from other hosts", healthAddr)
+		}
+		srv := &http.Server{Handler: metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
+	}
+
+	// Each provider syncs on its own timeline, so two syncs may want the
+	// state file at once: wait longer for it than a one-shot command does.
+	app := *a
+	if a.Getenv("TYKPORTAL_LOCK_TIMEOUT") == "" {
+		app.Getenv = func(k string) string {
+			if k == "TYKPORTAL_LOCK_TIMEOUT" {
+				return "30s"
+			}
+			return a.Getenv(k)
+		}
+	}
+	engine := app.engine()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	trigger := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case trigger <- struct{}{}:
+			default:
+			}
+		}
+	}()
+
+	log.Info("watch started", "interval", interval.String(), "interval_from", source)
+	err := watch.Run(ctx, watch.Config{
+		Interval:  interval,
+		Providers: func(ctx context.Context) ([]string, error) { return app.watchedProviders(ctx, names) },
+		Syncer:    engine,
+		Options:   opts,
+		Jitter:    rand.Float64,
+		Trigger:   trigger,
+		Logger:    log,
+		OnResult: func(r catalog.SyncResult, next time.Duration) {
+			metrics.Observe(r)
+			app.updateCatalogMetrics(ctx, metrics, r.Provider)
+			a.reportWatchResult(r, next, log, jsonLogs)
+		},
+	})
+	log.Info("watch stopped")
+	return err
+}
+
+// watchedProviders is the list to watch now: the named ones that exist, or all.
+func (a *App) watchedProviders(ctx context.Context, names []string) ([]string, error) {
+	var all []provider.Provider
+	err := a.view(ctx, func(tx *store.Tx) error {
+		var err error
+		all, err = provider.List(tx)
+		return err
+	})
+	if err != nil && !errors.Is(err, store.ErrNoState) {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []string
+	for _, p := range all {
+		if len(names) == 0 || want[p.Name] {
+			out = append(out, p.Name)
+		}
+	}
+	return out, nil
+}
+
+func (a *App) updateCatalogMetrics(ctx context.Context, m *watch.Metrics, name string) {
+	var prods, plans watch.CatalogCounts
+	err := a.view(ctx, func(tx *store.Tx) error {
+		ps, err := catalog.ListProducts(tx, name, catalog.AllItems)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			count(&prods, p.Hidden, p.Published)
+		}
+		pl, err := catalog.ListPlans(tx, name, catalog.AllItems)
+		for _, p := range pl {
+			count(&plans, p.Hidden, p.Published)
+		}
+		return err
+	})
+	if err == nil {
+		m.SetCatalog(name, prods, plans)
+	}
+}
+
+func count(c *watch.CatalogCounts, hidden, published bool) {
+	if hidden {
+		c.Hidden++
+	} else {
+		c.Visible++
+	}
+	if published {
+		c.Published++
+	}
+}
+
+// reportWatchResult prints one sync: a JSON line on stdout with -o json, a
+// human line on stderr otherwise (or only the structured log with
+// --log-format json).
+func (a *App) reportWatchResult(r catalog.SyncResult, next time.Duration, log *slog.Logger, jsonLogs bool) {
+	if a.format == output.FormatJSON {
+		if line, err := json.Marshal(r); err == nil {
+			fmt.Fprintf(a.IO.Out, "%s\n", line)
+		}
+	}
+	attrs := []any{"provider", r.Provider, "status", r.Status, "duration_ms", r.DurationMS, "next_in", next.Round(time.Second).String()}
+	// In text mode the human line below is the report; the structured
+	// record then only shows at debug level.
+	okLevel, failLevel := slog.LevelInfo, slog.LevelWarn
+	if !jsonLogs {
+		okLevel, failLevel = slog.LevelDebug, slog.LevelDebug
+	}
+	ctx := context.Background()
+	if r.Status == catalog.SyncFailed {
+		log.Log(ctx, failLevel, "sync failed", append(attrs, "error", r.Error)...)
+	} else {
+		log.Log(ctx, okLevel, "sync ok", append(attrs, "products", counts(r.Products), "plans", counts(r.Plans))...)
+	}
+	if jsonLogs || a.format == output.FormatJSON {
+		return
+	}
+	when := time.Now().UTC().Format(time.RFC3339)
+	if r.Status == catalog.SyncFailed {
+		fmt.Fprintf(a.IO.Err, "%s %s failed: %s; retry in %s\n", when, r.Provider, oneLine(r.Error), next.Round(time.Second))
+		return
+	}
+	fmt.Fprintf(a.IO.Err, "%s %s ok products %s plans %s %dms; next in %s\n", when, r.Provider, counts(r.Products), counts(r.Plans), r.DurationMS, next.Round(time.Second))
+}

@@ -1,0 +1,100 @@
+package watch
+
+import (
+	"encoding/json"
+	"net/http"
+	gosync "sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
+)
+
+// Metrics are watch's Prometheus metrics and health state, on a registry
+// of their own (not the process-global default).
+type Metrics struct {
+	registry    *prometheus.Registry
+	syncs       *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	items       *prometheus.GaugeVec
+	lastSuccess *prometheus.GaugeVec
+
+	mu   gosync.Mutex
+	last map[string]string // provider → status of its last sync
+}
+
+// NewMetrics creates the metrics.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tykportal_syncs_total", Help: "Provider syncs by outcome.",
+		}, []string{"provider", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tykportal_sync_duration_seconds", Help: "Duration of provider syncs.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
+		}, []string{"provider"}),
+		items: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tykportal_catalog_items", Help: "Products and plans by provider, kind and state.",
+		}, []string{"provider", "kind", "state"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tykportal_last_success_timestamp_seconds", Help: "Unix time of the provider's last successful sync.",
+		}, []string{"provider"}),
+		last: map[string]string{},
+	}
+	m.registry.MustRegister(m.syncs, m.duration, m.items, m.lastSuccess)
+	return m
+}
+
+// Observe records one sync result.
+func (m *Metrics) Observe(r catalog.SyncResult) {
+	m.syncs.WithLabelValues(r.Provider, r.Status).Inc()
+	m.duration.WithLabelValues(r.Provider).Observe(float64(r.DurationMS) / 1000)
+	if r.Status == catalog.SyncOK {
+		m.lastSuccess.WithLabelValues(r.Provider).Set(float64(r.StartedAt.Add(time.Duration(r.DurationMS) * time.Millisecond).Unix()))
+	}
+	m.mu.Lock()
+	m.last[r.Provider] = r.Status
+	m.mu.Unlock()
+}
+
+// CatalogCounts are one kind's items of a provider by state.
+type CatalogCounts struct{ Visible, Hidden, Published int }
+
+// SetCatalog sets the catalogue gauges of a provider.
+func (m *Metrics) SetCatalog(provider string, products, plans CatalogCounts) {
+	for kind, c := range map[string]CatalogCounts{catalog.KindProduct: products, catalog.KindPlan: plans} {
+		m.items.WithLabelValues(provider, kind, "visible").Set(float64(c.Visible))
+		m.items.WithLabelValues(provider, kind, "hidden").Set(float64(c.Hidden))
+		m.items.WithLabelValues(provider, kind, "published").Set(float64(c.Published))
+	}
+}
+
+// Handler serves /metrics and /healthz: 200 while the loop is alive, 503
+// when every provider's last sync failed.
+func (m *Metrics) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		m.mu.Lock()
+		last := make(map[string]string, len(m.last))
+		failed := 0
+		for k, v := range m.last {
+			last[k] = v
+			if v == catalog.SyncFailed {
+				failed++
+			}
+		}
+		m.mu.Unlock()
+		status, code := "ok", http.StatusOK
+		if len(last) > 0 && failed == len(last) {
+			status, code = "failing", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "providers": last})
+	})
+	return mux
+}
