@@ -60,6 +60,9 @@ type App struct {
 	Quiet   bool
 	Timeout time.Duration
 
+	// Concurrency bounds the page requests to one Dashboard (sync, watch).
+	Concurrency int
+
 	format output.Format
 }
 

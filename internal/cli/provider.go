@@ -495,7 +495,7 @@ func (a *App) newClient(p provider.Provider, sec string) (*dashboard.Client, err
 	c, err := dashboard.New(dashboard.Config{
 		BaseURL: p.URL, Secret: sec, OrgID: p.OrgID,
 		CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify,
-		Timeout: a.Timeout, UserAgent: "tykportal/" + a.Build.Version,
+		Timeout: a.Timeout, UserAgent: "tykportal/" + a.Build.Version, Concurrency: a.Concurrency,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", p.Name, err)

@@ -32,6 +32,9 @@ A failed or partial fetch changes nothing. Exit 1 when any provider failed.`,
 					return err
 				}
 			}
+			if err := a.checkConcurrency(); err != nil {
+				return err
+			}
 			results, err := a.engine().Sync(cmd.Context(), args, opts)
 			if err != nil {
 				return err
@@ -41,7 +44,19 @@ A failed or partial fetch changes nothing. Exit 1 when any provider failed.`,
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "compute the changes and write nothing")
 	cmd.Flags().BoolVar(&opts.AllowMassHide, "allow-mass-hide", false, "allow a sync that hides more than half of a provider's products and plans")
+	a.concurrencyFlag(cmd)
 	return cmd
+}
+
+func (a *App) concurrencyFlag(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&a.Concurrency, "concurrency", 8, "at most this many requests at once to one Dashboard (when it pages its answers)")
+}
+
+func (a *App) checkConcurrency() error {
+	if a.Concurrency < 1 || a.Concurrency > 64 {
+		return usageErrorf("--concurrency must be between 1 and 64")
+	}
+	return nil
 }
 
 // engine builds the sync engine with this process's state file and clients.

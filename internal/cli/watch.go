@@ -43,6 +43,9 @@ opened per sync, so other tykportal commands keep working.`,
 					return err
 				}
 			}
+			if err := a.checkConcurrency(); err != nil {
+				return err
+			}
 			iv, source, err := watch.Interval(interval, cmd.Flags().Changed("interval"), a.Getenv)
 			if err != nil {
 				return usageError{err}
@@ -60,6 +63,7 @@ opened per sync, so other tykportal commands keep working.`,
 	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&healthAddr, "health-addr", "", "serve /healthz and /metrics on this address, e.g. 127.0.0.1:9090 (off by default)")
 	fl.BoolVar(&opts.AllowMassHide, "allow-mass-hide", false, "allow syncs that hide more than half of a provider's items")
+	a.concurrencyFlag(cmd)
 	return cmd
 }
 

@@ -14,8 +14,17 @@ import (
 const policiesPath = "/api/portal/policies"
 
 // ListPolicies returns every policy the user can see, in Dashboard order.
+// Their unmodelled fields are not kept: to update one, read it with GetPolicy.
 func (c *Client) ListPolicies(ctx context.Context) ([]Policy, error) {
-	return listAll[Policy](ctx, c, policiesPath, "Data", nil, func(p *Policy) string { return p.MID })
+	ws, err := listAll[policyWire](ctx, c, policiesPath, "Data", nil, func(p *policyWire) string { return string(p.MID) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Policy, len(ws))
+	for i := range ws {
+		out[i] = ws[i].policy()
+	}
+	return out, nil
 }
 
 // GetPolicy reads one policy by its database id.
@@ -51,6 +60,9 @@ func (c *Client) CreatePolicy(ctx context.Context, p *Policy) (string, error) {
 func (c *Client) UpdatePolicy(ctx context.Context, p *Policy) error {
 	if p.MID == "" {
 		return fmt.Errorf("update policy %q: no database id", p.Name)
+	}
+	if p.partial {
+		return fmt.Errorf("update policy %s: %w", p.MID, errPartialPolicy)
 	}
 	_, err := c.writeStatus(ctx, http.MethodPut, policiesPath+"/"+url.PathEscape(p.MID), nil, p)
 	return err

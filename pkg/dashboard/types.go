@@ -36,6 +36,8 @@ type Policy struct {
 	// readAPIs is the access_rights key set as read, to tell whether the
 	// API list changed before rewriting access_rights_array.
 	readAPIs string
+	// partial marks a policy decoded from a list without its unmodelled fields.
+	partial bool
 }
 
 // Identity is the id keys and the gateway use for a policy: the custom id when

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Performance figures of issue 9, each printed beside what it is compared
+# with in the same run:
+#   - Go benchmarks (pkg/sync, pkg/dashboard): full sync of 10,000 policies
+#     and 2,000 APIs at 20 ms latency vs the transfer lower bound and a naive
+#     sequential client; legacy paging vs pages/concurrency x latency; local
+#     apply and second-sync times.
+#   - the real binary: peak RSS of a sync at 1k, 10k and 50k policies,
+#     `products list -o json` over 10,000 products, `version` start-up.
+# Usage: ./scripts/bench.sh [--quick]   (--quick skips the ~25 s naive walk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=false
+[ "${1:-}" = "--quick" ] && quick=true
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tykportal-bench.XXXXXX")
+sim_pid=""
+cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== machine: $(nproc) cores, $(go version | cut -d' ' -f3-)"
+echo "== Go benchmarks"
+naive=1; $quick && naive=0
+BENCH_NAIVE=$naive go test -run '^$' -bench 'FullSync10k|LegacySync10k' -benchtime 1x -timeout 30m ./pkg/sync/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'Apply10kChanges|SecondSync10k|Compute10k' -benchtime 5x ./pkg/sync/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'ListPolicies10k' -benchtime 5x ./pkg/dashboard/ | grep -E '^Benchmark'
+
+go build -o "$work/tykportal" ./cmd/tykportal
+go build -o "$work/dashboard-sim" ./cmd/dashboard-sim
+
+start_sim() { # $1 policies, $2 apis
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
+  rm -f "$work/url"
+  "$work/dashboard-sim" --generate-policies "$1" --generate-apis "$2" --generate-org bench-org --url-file "$work/url" 2>/dev/null &
+  sim_pid=$!
+  for _ in $(seq 1 400); do [ -s "$work/url" ] && break; sleep 0.05; done
+  cat "$work/url"
+}
+
+# rss_ms CMD...: run once, print "max RSS in MB, wall ms" (python's resource
+# module reads the child's peak RSS).
+rss_ms() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+ms = (time.perf_counter() - t) * 1000
+print("%.1f MB peak RSS, %.0f ms" % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, ms))
+PY
+}
+
+# median_ms N CMD...: the median wall time of N runs.
+median_ms() {
+  python3 - "$@" <<'PY'
+import statistics, subprocess, sys, time
+n, cmd = int(sys.argv[1]), sys.argv[2:]
+times = []
+for _ in range(n):
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    times.append((time.perf_counter() - t) * 1000)
+print("median %.1f ms over %d runs (min %.1f, max %.1f)" % (statistics.median(times), n, min(times), max(times)))
+PY
+}
+
+echo "== peak memory of a first sync with the real binary (growth should be linear)"
+export TYKPORTAL_SECRET_BENCH=bench-admin-key
+for n in 1000 10000 50000; do
+  url=$(start_sim "$n" $((n / 5)))
+  export TYKPORTAL_DB="$work/state-$n/tykportal.db"
+  "$work/tykportal" provider add bench --url "$url" --skip-check --org-id bench-org -q
+  printf '%6d policies: ' "$n"; rss_ms "$work/tykportal" sync -q --allow-mass-hide
+done
+
+echo "== the real binary over 10,000 policies"
+export TYKPORTAL_DB="$work/state-10000/tykportal.db"
+printf 'products list -o json (%s products): ' "$("$work/tykportal" products list -o json | grep -c '"policy_id"')"
+median_ms 10 "$work/tykportal" products list -o json
+printf 'version start-up: '
+median_ms 20 "$work/tykportal" version
