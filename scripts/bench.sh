@@ -29,13 +29,16 @@ go test -run '^$' -bench 'ListPolicies10k' -benchtime 5x ./pkg/dashboard/ | grep
 go build -o "$work/tykportal" ./cmd/tykportal
 go build -o "$work/dashboard-sim" ./cmd/dashboard-sim
 
-start_sim() { # $1 policies, $2 apis
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
+# start_sim POLICIES APIS: (re)start the simulator with generated data and
+# set $url. Not called in $(...): the background process would keep the
+# substitution's pipe open.
+start_sim() {
+  if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
   rm -f "$work/url"
-  "$work/dashboard-sim" --generate-policies "$1" --generate-apis "$2" --generate-org bench-org --url-file "$work/url" 2>/dev/null &
+  "$work/dashboard-sim" --generate-policies "$1" --generate-apis "$2" --generate-org bench-org --url-file "$work/url" >/dev/null 2>&1 &
   sim_pid=$!
   for _ in $(seq 1 400); do [ -s "$work/url" ] && break; sleep 0.05; done
-  cat "$work/url"
+  url=$(cat "$work/url")
 }
 
 # rss_ms CMD...: run once, print "max RSS in MB, wall ms" (python's resource
@@ -67,14 +70,17 @@ PY
 echo "== peak memory of a first sync with the real binary (growth should be linear)"
 export TYKPORTAL_SECRET_BENCH=bench-admin-key
 for n in 1000 10000 50000; do
-  url=$(start_sim "$n" $((n / 5)))
+  start_sim "$n" $((n / 5))
   export TYKPORTAL_DB="$work/state-$n/tykportal.db"
   "$work/tykportal" provider add bench --url "$url" --skip-check --org-id bench-org -q
-  printf '%6d policies: ' "$n"; rss_ms "$work/tykportal" sync -q --allow-mass-hide
+  printf '%6d policies: ' "$n"; rss_ms "$work/tykportal" sync -q --allow-mass-hide >/dev/null
 done
 
-echo "== the real binary over 10,000 policies"
-export TYKPORTAL_DB="$work/state-10000/tykportal.db"
+echo "== the real binary over about 10,000 products (16,700 generated policies)"
+start_sim 16700 3340
+export TYKPORTAL_DB="$work/state-list/tykportal.db"
+"$work/tykportal" provider add bench --url "$url" --skip-check --org-id bench-org -q
+"$work/tykportal" sync -q --allow-mass-hide >/dev/null
 printf 'products list -o json (%s products): ' "$("$work/tykportal" products list -o json | grep -c '"policy_id"')"
 median_ms 10 "$work/tykportal" products list -o json
 printf 'version start-up: '

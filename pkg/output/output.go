@@ -135,31 +135,39 @@ func blockStyle(n *yaml.Node) {
 	}
 }
 
-// withEmptyLists returns a deep copy of v in which every nil slice is an
-// empty one, so that JSON lists are [] and never null. The copy is made by a
-// JSON round trip into a fresh value of the same type.
+// withEmptyLists returns v with every nil slice replaced by an empty one, so
+// that JSON lists are [] and never null. The top level is copied so that it
+// can be changed; below pointers the caller's values are updated in place,
+// which changes nothing they mean (an empty list for a nil one).
 func withEmptyLists(v any) (any, error) {
 	if v == nil {
 		return v, nil
 	}
-	t := reflect.TypeOf(v)
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode json: %w", err)
+	rv := reflect.ValueOf(v)
+	cp := reflect.New(rv.Type()).Elem()
+	cp.Set(rv)
+	if cp.Kind() == reflect.Slice && !cp.IsNil() {
+		dup := reflect.MakeSlice(cp.Type(), cp.Len(), cp.Len())
+		reflect.Copy(dup, cp)
+		cp = dup
 	}
-	cp := reflect.New(t)
-	if err := json.Unmarshal(raw, cp.Interface()); err != nil {
-		return nil, fmt.Errorf("encode json: %w", err)
-	}
-	fillNilSlices(cp.Elem())
-	return cp.Elem().Interface(), nil
+	fillNilSlices(cp)
+	return cp.Interface(), nil
 }
 
 func fillNilSlices(v reflect.Value) {
 	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
+	case reflect.Pointer:
 		if !v.IsNil() {
 			fillNilSlices(v.Elem())
+		}
+	case reflect.Interface:
+		if !v.IsNil() && v.CanSet() {
+			// The value inside an interface is not addressable: copy it.
+			inner := reflect.New(v.Elem().Type()).Elem()
+			inner.Set(v.Elem())
+			fillNilSlices(inner)
+			v.Set(inner)
 		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
