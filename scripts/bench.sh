@@ -73,7 +73,7 @@ for n in 1000 10000 50000; do
   start_sim "$n" $((n / 5))
   export TYKPORTAL_DB="$work/state-$n/tykportal.db"
   "$work/tykportal" provider add bench --url "$url" --skip-check --org-id bench-org -q
-  printf '%6d policies: ' "$n"; rss_ms "$work/tykportal" sync -q --allow-mass-hide >/dev/null
+  printf '%6d policies: ' "$n"; rss_ms "$work/tykportal" sync -q --allow-mass-hide
 done
 
 echo "== the real binary over about 10,000 products (16,700 generated policies)"

@@ -7,6 +7,7 @@
 # Everything lives in a temp directory removed on exit, also on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v curl >/dev/null || { echo "the demo needs curl to change the simulator (apt-get install -y curl)"; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tykportal-demo.XXXXXX")
 sim_pid=""
@@ -49,9 +50,12 @@ run tykportal sync
 run tykportal products list
 run tykportal plans list
 
-pid=$(tykportal products list -o json | jq -r '.[0].id')
-pname=$(tykportal products list -o json | jq -r '.[0].name')
-pmid=$(tykportal products list -o json | jq -r '.[0].policy_mid')
+# the first product's fields, read from the JSON document (no jq needed)
+first=$(tykportal products list -o json)
+field() { printf '%s\n' "$first" | sed -n "s/^    \"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1; }
+pid=$(field id)
+pname=$(field name)
+pmid=$(field policy_mid)
 step "Give product $pid a display name and publish it"
 run tykportal products edit "$pid" --display-name "$pname (public)" --description "Published to partners by the demo"
 run tykportal products publish "$pid"
