@@ -36,7 +36,9 @@ func benchSim(b *testing.B, legacy bool, latency time.Duration, policies, apis i
 func benchEngine(b *testing.B, url string, concurrency int) (*Engine, string) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "bench.db")
-	open := func(ctx context.Context, ro bool) (*store.DB, error) { return store.Open(ctx, path, store.Options{ReadOnly: ro}) }
+	open := func(ctx context.Context, ro bool) (*store.DB, error) {
+		return store.Open(ctx, path, store.Options{ReadOnly: ro})
+	}
 	db, err := open(context.Background(), false)
 	if err != nil {
 		b.Fatal(err)
@@ -187,7 +189,7 @@ type memSource struct {
 }
 
 func (m memSource) ListPolicies(context.Context) ([]dashboard.Policy, error) { return m.policies, nil }
-func (m memSource) ListAPIs(context.Context) ([]dashboard.API, error)         { return m.apis, nil }
+func (m memSource) ListAPIs(context.Context) ([]dashboard.API, error)        { return m.apis, nil }
 
 func fetchAll(b *testing.B, n int) memSource {
 	s := benchSim(b, false, 0, n, n/5)

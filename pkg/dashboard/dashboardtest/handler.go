@@ -269,8 +269,14 @@ func readBody(r *http.Request) (map[string]any, bool) {
 }
 
 func (s *Sim) policiesRoute(w http.ResponseWriter, r *http.Request, u *User, rest []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// Reads share the lock, as a real Dashboard serves concurrent reads.
+	if r.Method == http.MethodGet {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	} else {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
 	if len(rest) == 0 {
 		switch r.Method {
 		case http.MethodGet:
