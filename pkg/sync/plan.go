@@ -192,44 +192,125 @@ func productAPIs(pol *dashboard.Policy, apiByID map[string]dashboard.API) ([]cat
 	return refs, auth
 }
 
-func (pl *Plan) planProducts(retrieved map[string]*dashboard.Policy, apiByID map[string]dashboard.API, local []catalog.Product, now time.Time) {
-	byID := map[string]int{}
-	byMID := map[string]int{}
-	for i, x := range local {
-		byID[x.PolicyID] = i
-		if x.PolicyMID != "" {
-			byMID[x.PolicyMID] = i
+// itemState points at the lifecycle fields Products and Plans share, so
+// hide, restore and update follow one rule for both kinds.
+type itemState struct {
+	hidden, published, publishedBeforeHide *bool
+	hiddenSince, lastSyncedAt              **time.Time
+	updatedAt                              *time.Time
+}
+
+func productState(p *catalog.Product) itemState {
+	return itemState{&p.Hidden, &p.Published, &p.PublishedBeforeHide, &p.HiddenSince, &p.LastSyncedAt, &p.UpdatedAt}
+}
+
+func planState(p *catalog.Plan) itemState {
+	return itemState{&p.Hidden, &p.Published, &p.PublishedBeforeHide, &p.HiddenSince, &p.LastSyncedAt, &p.UpdatedAt}
+}
+
+// hide: hidden and unpublished, the publish state remembered for a restore.
+func (s itemState) hide(now time.Time) {
+	*s.hidden, *s.hiddenSince = true, &now
+	*s.publishedBeforeHide, *s.published = *s.published, false
+	*s.updatedAt = now
+}
+
+// settle applies a retrieved, known item's sync and returns its action: a
+// restore when it was hidden (with the publish state it had before), an
+// update when Dashboard-owned fields changed, else "" (nothing to write).
+func (s itemState) settle(changed bool, now time.Time) string {
+	action := catalog.ActionUpdate
+	switch {
+	case *s.hidden:
+		*s.hidden, *s.hiddenSince, *s.published = false, nil, *s.publishedBeforeHide
+		*s.publishedBeforeHide = false
+		action = catalog.ActionRestore
+	case !changed:
+		return ""
+	}
+	*s.updatedAt, *s.lastSyncedAt = now, &now
+	return action
+}
+
+// matcher finds the local item of a retrieved policy: by identity, else by
+// database _id (the reference portal confused the two when a custom id was
+// set later: it is the same policy, so the same item). Each local item
+// matches at most once.
+type matcher struct {
+	byID, byMID map[string]int
+	matched     map[int]bool
+}
+
+func newMatcher(n int, keys func(i int) (id, mid string)) *matcher {
+	m := &matcher{byID: map[string]int{}, byMID: map[string]int{}, matched: map[int]bool{}}
+	for i := 0; i < n; i++ {
+		id, mid := keys(i)
+		m.byID[id] = i
+		if mid != "" {
+			m.byMID[mid] = i
 		}
 	}
-	matched := map[int]bool{}
+	return m
+}
+
+func (m *matcher) match(id, mid string) (int, bool) {
+	i, ok := m.byID[id]
+	if !ok {
+		i, ok = m.byMID[mid]
+	}
+	if !ok || m.matched[i] {
+		return 0, false
+	}
+	m.matched[i] = true
+	return i, true
+}
+
+func (pl *Plan) record(action, kind string, prod *catalog.Product, plan *catalog.Plan, fields []string) {
+	counts := &pl.Products
+	if kind == catalog.KindPlan {
+		counts = &pl.Plans
+	}
+	switch action {
+	case catalog.ActionCreate:
+		counts.Created++
+	case catalog.ActionUpdate:
+		counts.Updated++
+	case catalog.ActionRestore:
+		counts.Restored++
+	case catalog.ActionHide:
+		counts.Hidden++
+	default:
+		counts.Unchanged++
+		return
+	}
+	pl.Changes = append(pl.Changes, Change{Action: action, Kind: kind, Product: prod, Plan: plan, Fields: fields})
+}
+
+// retarget moves an item to the policy's current identity.
+func retarget(policyID, policyMID *string, id, mid string, fields []string) []string {
+	if *policyID != id || *policyMID != mid {
+		*policyID, *policyMID = id, mid
+		fields = append(fields, "policy_id")
+	}
+	return fields
+}
+
+func (pl *Plan) planProducts(retrieved map[string]*dashboard.Policy, apiByID map[string]dashboard.API, local []catalog.Product, now time.Time) {
+	m := newMatcher(len(local), func(i int) (string, string) { return local[i].PolicyID, local[i].PolicyMID })
 	for _, id := range sortedKeys(retrieved) {
 		pol := retrieved[id]
 		apis, auth := productAPIs(pol, apiByID)
-		i, ok := byID[id]
-		if !ok {
-			// The reference portal confused the database _id with a custom id
-			// set later: the same policy, so the same product.
-			i, ok = byMID[pol.MID]
-		}
-		if ok && matched[i] {
-			ok = false
-		}
+		i, ok := m.match(id, pol.MID)
 		if !ok {
 			prod := catalog.Product{
 				Provider: pl.Provider, PolicyID: id, PolicyMID: pol.MID, Name: pol.Name, Placeholder: true,
 				AuthType: auth, APIs: apis, CreatedAt: now, UpdatedAt: now, LastSyncedAt: &now,
 			}
-			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionCreate, Kind: catalog.KindProduct, Product: &prod})
-			pl.Products.Created++
+			pl.record(catalog.ActionCreate, catalog.KindProduct, &prod, nil, nil)
 			continue
 		}
-		matched[i] = true
 		prod := local[i]
-		var fields []string
-		if prod.PolicyID != id || prod.PolicyMID != pol.MID {
-			prod.PolicyID, prod.PolicyMID = id, pol.MID
-			fields = append(fields, "policy_id")
-		}
+		fields := retarget(&prod.PolicyID, &prod.PolicyMID, id, pol.MID, nil)
 		if prod.Name != pol.Name {
 			prod.Name = pol.Name
 			fields = append(fields, "name")
@@ -242,100 +323,50 @@ func (pl *Plan) planProducts(retrieved map[string]*dashboard.Policy, apiByID map
 			prod.AuthType = auth
 			fields = append(fields, "auth_type")
 		}
-		switch {
-		case prod.Hidden:
-			prod.Hidden, prod.HiddenSince, prod.Published = false, nil, prod.PublishedBeforeHide
-			prod.PublishedBeforeHide = false
-			prod.UpdatedAt, prod.LastSyncedAt = now, &now
-			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionRestore, Kind: catalog.KindProduct, Product: &prod, Fields: fields})
-			pl.Products.Restored++
-		case len(fields) > 0:
-			prod.UpdatedAt, prod.LastSyncedAt = now, &now
-			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionUpdate, Kind: catalog.KindProduct, Product: &prod, Fields: fields})
-			pl.Products.Updated++
-		default:
-			pl.Products.Unchanged++
-		}
+		action := productState(&prod).settle(len(fields) > 0, now)
+		pl.record(action, catalog.KindProduct, &prod, nil, fields)
 	}
 	for i, x := range local {
-		if matched[i] || x.Hidden {
+		if m.matched[i] || x.Hidden {
 			continue
 		}
 		prod := x
-		prod.Hidden, prod.HiddenSince = true, &now
-		prod.PublishedBeforeHide, prod.Published = prod.Published, false
-		prod.UpdatedAt = now
-		pl.Changes = append(pl.Changes, Change{Action: catalog.ActionHide, Kind: catalog.KindProduct, Product: &prod})
-		pl.Products.Hidden++
+		productState(&prod).hide(now)
+		pl.record(catalog.ActionHide, catalog.KindProduct, &prod, nil, nil)
 	}
 }
 
 func (pl *Plan) planPlans(retrieved map[string]*dashboard.Policy, local []catalog.Plan, now time.Time) {
-	byID := map[string]int{}
-	byMID := map[string]int{}
-	for i, x := range local {
-		byID[x.PolicyID] = i
-		if x.PolicyMID != "" {
-			byMID[x.PolicyMID] = i
-		}
-	}
-	matched := map[int]bool{}
+	m := newMatcher(len(local), func(i int) (string, string) { return local[i].PolicyID, local[i].PolicyMID })
 	for _, id := range sortedKeys(retrieved) {
 		pol := retrieved[id]
 		limits := catalog.PlanLimitsFromPolicy(pol)
-		i, ok := byID[id]
-		if !ok {
-			i, ok = byMID[pol.MID]
-		}
-		if ok && matched[i] {
-			ok = false
-		}
+		i, ok := m.match(id, pol.MID)
 		if !ok {
 			plan := catalog.Plan{Provider: pl.Provider, PolicyID: id, PolicyMID: pol.MID, Name: pol.Name, Placeholder: true,
 				CreatedAt: now, UpdatedAt: now, LastSyncedAt: &now}
 			plan.SetLimits(limits)
-			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionCreate, Kind: catalog.KindPlan, Plan: &plan})
-			pl.Plans.Created++
+			pl.record(catalog.ActionCreate, catalog.KindPlan, nil, &plan, nil)
 			continue
 		}
-		matched[i] = true
 		plan := local[i]
-		var fields []string
-		if plan.PolicyID != id || plan.PolicyMID != pol.MID {
-			plan.PolicyID, plan.PolicyMID = id, pol.MID
-			fields = append(fields, "policy_id")
-		}
+		fields := retarget(&plan.PolicyID, &plan.PolicyMID, id, pol.MID, nil)
 		if plan.Name != pol.Name {
 			plan.Name = pol.Name
 			fields = append(fields, "name")
 		}
 		fields = append(fields, limitChanges(catalog.LimitsOf(plan), limits)...)
 		plan.SetLimits(limits)
-		switch {
-		case plan.Hidden:
-			plan.Hidden, plan.HiddenSince, plan.Published = false, nil, plan.PublishedBeforeHide
-			plan.PublishedBeforeHide = false
-			plan.UpdatedAt, plan.LastSyncedAt = now, &now
-			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionRestore, Kind: catalog.KindPlan, Plan: &plan, Fields: fields})
-			pl.Plans.Restored++
-		case len(fields) > 0:
-			plan.UpdatedAt, plan.LastSyncedAt = now, &now
-			pl.Changes = append(pl.Changes, Change{Action: catalog.ActionUpdate, Kind: catalog.KindPlan, Plan: &plan, Fields: fields})
-			pl.Plans.Updated++
-		default:
-			pl.Plans.Unchanged++
-		}
+		action := planState(&plan).settle(len(fields) > 0, now)
+		pl.record(action, catalog.KindPlan, nil, &plan, fields)
 	}
 	for i, x := range local {
-		if matched[i] || x.Hidden {
+		if m.matched[i] || x.Hidden {
 			continue
 		}
 		plan := x
-		plan.Hidden, plan.HiddenSince = true, &now
-		plan.PublishedBeforeHide, plan.Published = plan.Published, false
-		plan.UpdatedAt = now
-		pl.Changes = append(pl.Changes, Change{Action: catalog.ActionHide, Kind: catalog.KindPlan, Plan: &plan})
-		pl.Plans.Hidden++
+		planState(&plan).hide(now)
+		pl.record(catalog.ActionHide, catalog.KindPlan, nil, &plan, nil)
 	}
 }
 
