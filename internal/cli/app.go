@@ -79,12 +79,8 @@ func Main(ctx context.Context, args []string, io Streams, getenv func(string) st
 	if err == nil {
 		return 0
 	}
-	code := ExitCode(err)
-	var silent *silentError
-	if !errors.As(err, &silent) {
-		fmt.Fprintf(io.Err, "tykportal: %s\n", oneLine(err.Error()))
-	}
-	return code
+	fmt.Fprintf(io.Err, "tykportal: %s\n", oneLine(err.Error()))
+	return ExitCode(err)
 }
 
 func (a *App) rootCommand() *cobra.Command {
@@ -281,7 +277,7 @@ func (a *App) confirm(question, flagHint string) error {
 	case "y", "yes":
 		return nil
 	}
-	return &silentError{fmt.Errorf("cancelled")}
+	return errors.New("cancelled: nothing was changed")
 }
 
 // readLine reads one line of at most max bytes, one byte at a time so that

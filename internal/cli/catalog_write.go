@@ -298,15 +298,14 @@ func (f *limitFlags) apply(cmd *cobra.Command, l *catalog.Limits) error {
 			l.KeyExpiresIn = 0
 		}
 	}
-	// Tyk writes -1 for "off" throttling; a plan edit that sets neither keeps it off.
+	// A synced plan carries Tyk's -1 for "off" in fields a plan edit may
+	// not mention: read those as off (0), so that validation judges only
+	// what is really set.
 	if l.ThrottleInterval == -1 && l.ThrottleRetryLimit == -1 {
 		l.ThrottleInterval, l.ThrottleRetryLimit = 0, 0
 	}
-	if l.Rate == -1 || l.Rate == 0 {
-		// unlimited or no rate: per carries no meaning
-		if l.Rate == 0 && l.Per == -1 {
-			l.Per = 0
-		}
+	if l.Rate == 0 && l.Per == -1 {
+		l.Per = 0
 	}
 	if l.QuotaMax == 0 && l.QuotaRenewalRate == -1 {
 		l.QuotaRenewalRate = 0

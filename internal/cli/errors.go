@@ -21,13 +21,6 @@ func usageErrorf(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// silentError carries an exit code for a failure the command has already
-// reported (a sync result with a failed provider, a failed check table).
-type silentError struct{ err error }
-
-func (e *silentError) Error() string { return e.err.Error() }
-func (e *silentError) Unwrap() error { return e.err }
-
 // ExitCode maps an error to tykportal's exit codes: 2 for usage errors and
 // invalid input found before anything was written, 1 for everything else.
 // This is the only place that decides it.

@@ -543,7 +543,13 @@ func (a *App) providerTestCommand() *cobra.Command {
 				return err
 			}
 			if !r.OK {
-				return &silentError{fmt.Errorf("provider %q failed a check", p.Name)}
+				var failed []string
+				for _, c := range r.Checks {
+					if c.Status == provider.CheckFail {
+						failed = append(failed, c.Name)
+					}
+				}
+				return fmt.Errorf("provider %q failed the checks: %s (details above)", p.Name, strings.Join(failed, ", "))
 			}
 			return nil
 		},

@@ -481,14 +481,8 @@ func listPage[T any](ctx context.Context, c *Client, path, itemsKey string, extr
 		q[k] = v
 	}
 	q.Set("p", strconv.Itoa(p))
-	page := p
-	if p < 0 {
-		page = 0
-	}
-	cl := call{method: http.MethodGet, path: path, query: q, page: page, idempotent: true}
-	if p < 0 {
-		cl.page = 1
-	}
+	// An answer to p<0 is page 1 when the Dashboard pages anyway.
+	cl := call{method: http.MethodGet, path: path, query: q, page: max(p, 1), idempotent: true}
 	res, err := c.do(ctx, cl)
 	if err != nil {
 		var e *Error
