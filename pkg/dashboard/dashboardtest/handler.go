@@ -87,12 +87,8 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	case f.Truncated:
 		body = body[:len(body)/2]
 	case f.Huge > 0:
-		pad := make([]byte, f.Huge)
-		copy(pad, `{"Data":[{"name":"`)
-		for i := len(`{"Data":[{"name":"`); i < len(pad); i++ {
-			pad[i] = 'x'
-		}
-		body = pad
+		prefix := []byte(`{"Data":[{"name":"`)
+		body = append(prefix, bytes.Repeat([]byte{'x'}, int(max(f.Huge-int64(len(prefix)), 0)))...)
 	}
 	if f.ContentType != "" {
 		rec.header.Set("Content-Type", f.ContentType)
