@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"math/big"
 	mrand "math/rand/v2"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -328,6 +330,37 @@ func cmdKillLoop(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("killloop: %d runs, %d killed mid-way", n, killed)
 }
 
+// issueCert makes a CA and a server certificate signed by it: "tls-expired"
+// for 127.0.0.1 but expired, "tls-wronghost" valid but for another name.
+func issueCert(ts *testscript.TestScript, kind string) ([]byte, tls.Certificate) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour), KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	ts.Check(err)
+	ca, err := x509.ParseCertificate(caDER)
+	ts.Check(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "dashboard"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	if kind == "tls-expired" {
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
+	} else {
+		tmpl.IPAddresses, tmpl.DNSNames = nil, []string{"dashboard.example.com"}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	ts.Check(err)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
 type simInstance struct {
 	sim *dashboardtest.Sim
 	srv *httptest.Server
@@ -373,7 +406,7 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 	verb, name, rest := args[0], args[1], args[2:]
 	if verb == "start" {
 		opts := dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Seed: 42}
-		seed, useTLS := true, false
+		seed, useTLS, certKind := true, false, ""
 		for _, o := range rest {
 			k, v, _ := strings.Cut(o, "=")
 			switch k {
@@ -395,6 +428,8 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 				seed = false
 			case "tls":
 				useTLS = true
+			case "tls-expired", "tls-wronghost":
+				useTLS, certKind = true, k
 			default:
 				ts.Fatalf("sim start: unknown option %q", o)
 			}
@@ -404,13 +439,22 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Check(s.LoadDir(r.seed))
 		}
 		var srv *httptest.Server
-		if useTLS {
+		switch {
+		case certKind != "":
+			// A certificate from a CA of our own, expired or for another
+			// host; the CA goes to $WORK/NAME-ca.pem for --ca-file.
+			srv = httptest.NewUnstartedServer(s.Handler())
+			caPEM, leaf := issueCert(ts, certKind)
+			srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}}
+			srv.StartTLS()
+			ts.Check(os.WriteFile(ts.MkAbs(name+"-ca.pem"), caPEM, 0o644))
+		case useTLS:
 			// A self-signed certificate; its PEM goes to $WORK/NAME-ca.pem
 			// for --ca-file.
 			srv = httptest.NewTLSServer(s.Handler())
 			pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 			ts.Check(os.WriteFile(ts.MkAbs(name+"-ca.pem"), pemBytes, 0o644))
-		} else {
+		default:
 			srv = httptest.NewServer(s.Handler())
 		}
 		ts.Defer(srv.Close)
