@@ -81,7 +81,7 @@ func TestFaultMatrix(t *testing.T) {
 					env := append(os.Environ(), "TYKPORTAL_DB="+filepath.Join(dir, "state", "t.db"), "TYKPORTAL_SECRET_PROD="+secret,
 						"TYKPORTAL_LOCK_TIMEOUT=5s", "HOME="+dir, "NO_COLOR=1")
 					run := func(args ...string) (string, string, int) {
-						cmd := exec.Command(bin, append([]string{"--timeout", "400ms"}, args...)...)
+						cmd := exec.Command(bin, args...)
 						cmd.Env = env
 						var out, errb bytes.Buffer
 						cmd.Stdout, cmd.Stderr = &out, &errb
@@ -114,7 +114,8 @@ func TestFaultMatrix(t *testing.T) {
 					dbBefore, _ := os.ReadFile(filepath.Join(dir, "state", "t.db"))
 					sim.SetFault(c.method, path, page, f.fault)
 
-					stdout, stderr, code := run(args...)
+					// A short per-request timeout for the faulted command only.
+					stdout, stderr, code := run(append([]string{"--timeout", "400ms"}, args...)...)
 					if c.name == "provider test (user)" && (f.fault.Status == 403 || f.fault.Status == 404) {
 						// Not a failure: the client falls back to the user list.
 						if code != 0 {
