@@ -55,16 +55,20 @@ type Syncer interface {
 	Sync(ctx context.Context, names []string, opts tpsync.Options) ([]catalog.SyncResult, error)
 }
 
-// Clock lets tests drive time.
+// Clock lets tests drive time. The loop waits for absolute deadlines: a
+// deadline computed from one reading of the clock stays right even if time
+// moves before the wait begins (a relative wait would then end late).
 type Clock interface {
 	Now() time.Time
-	After(d time.Duration) <-chan time.Time
+	Until(deadline time.Time) <-chan time.Time
 }
 
 type realClock struct{}
 
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) Until(deadline time.Time) <-chan time.Time {
+	return time.After(time.Until(deadline))
+}
 
 // Config of a watch loop.
 type Config struct {
@@ -232,7 +236,7 @@ func Run(ctx context.Context, cfg Config) error {
 				cfg.OnResult(o.result, next)
 			}
 			refresh()
-		case <-clock.After(wake):
+		case <-clock.Until(now.Add(wake)):
 			refresh()
 		}
 	}

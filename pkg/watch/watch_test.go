@@ -88,11 +88,15 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+func (c *fakeClock) Until(deadline time.Time) <-chan time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
+	if !deadline.After(c.now) {
+		ch <- c.now // already passed: fire at once, as a real timer would
+		return ch
+	}
+	c.waiters = append(c.waiters, waiter{deadline, ch})
 	return ch
 }
 
@@ -149,6 +153,8 @@ type harness struct {
 	names    []string
 	nexts    map[string][]time.Duration
 	trigger  chan struct{}
+	recorded int // results the loop has recorded (OnResult ran: next time set)
+	expected int // results the test has waited for so far
 	cancel   context.CancelFunc
 	finished chan error
 }
@@ -175,6 +181,7 @@ func start(t *testing.T, interval time.Duration, names ...string) *harness {
 			OnResult: func(r catalog.SyncResult, next time.Duration) {
 				h.mu.Lock()
 				h.nexts[r.Provider] = append(h.nexts[r.Provider], next)
+				h.recorded++
 				h.mu.Unlock()
 			},
 		})
@@ -183,17 +190,32 @@ func start(t *testing.T, interval time.Duration, names ...string) *harness {
 	return h
 }
 
-// waitSyncs waits for n sync completions.
+// waitSyncs waits until the loop has recorded n more sync results, so that
+// each provider's next time is set from the clock before it is advanced
+// (waiting only for the syncs to return would race with that).
 func (h *harness) waitSyncs(t *testing.T, n int) {
 	t.Helper()
-	for i := 0; i < n; i++ {
-		select {
-		case <-h.syncer.done:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("waited for %d syncs, got %d", n, i)
+	// A running total, not "recorded now + n": results may be recorded
+	// before this is called.
+	h.expected += n
+	target := h.expected
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h.mu.Lock()
+		got := h.recorded
+		h.mu.Unlock()
+		if got >= target {
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited for %d sync results, got %d", n, got-(target-n))
+		}
+		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(10 * time.Millisecond) // let the loop record the result and re-arm
+	for len(h.syncer.done) > 0 {
+		<-h.syncer.done
+	}
+	time.Sleep(5 * time.Millisecond) // let the loop reach its select; a late Advance is still safe
 }
 
 func TestTicks(t *testing.T) {
