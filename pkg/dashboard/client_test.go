@@ -104,7 +104,7 @@ func TestFaultsOnEveryPage(t *testing.T) {
 					s.AddPolicy("o", map[string]any{"name": fmt.Sprint(i)})
 				}
 				s.SetFault("GET", "/api/portal/policies", page, f.fault)
-				c, _ := dashboard.New(dashboard.Config{BaseURL: s.URL, Secret: key, Timeout: 300 * time.Millisecond, RetryBaseDelay: time.Millisecond, MaxRetries: 1})
+				c, _ := dashboard.New(dashboard.Config{BaseURL: s.URL, Secret: key, Timeout: time.Second, RetryBaseDelay: time.Millisecond, MaxRetries: 1})
 				got, err := c.ListPolicies(context.Background())
 				if err == nil || got != nil {
 					t.Fatalf("a fault on page %d gave %d policies and %v", page, len(got), err)
