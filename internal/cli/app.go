@@ -309,10 +309,17 @@ func readLine(r io.Reader, max int) (string, error) {
 	return strings.TrimSuffix(string(b), "\r"), nil
 }
 
+// oneLine makes an error printable as one line: no line breaks, control
+// characters neutralised, invalid UTF-8 replaced, and at most 1,000 runes
+// (an error may quote a flag's value, which can be a megabyte long).
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, "\r", " ")
 	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if r := []rune(s); len(r) > 1000 {
+		s = string(r[:1000]) + "..."
+	}
 	return output.Sanitize(s)
 }
 

@@ -32,7 +32,7 @@ func (f *textFlags) validate(cmd *cobra.Command) error {
 			return err
 		}
 	}
-	if err := catalog.ValidateText("--display-name", f.displayName, 200); err != nil {
+	if err := catalog.ValidateLine("--display-name", f.displayName, 200); err != nil {
 		return err
 	}
 	return catalog.ValidateText("--description", f.description, 2000)

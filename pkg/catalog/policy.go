@@ -234,13 +234,18 @@ func ValidateText(flag, s string, max int) error {
 	return nil
 }
 
+// ValidateLine checks a one-line text field (it may be empty).
+func ValidateLine(flag, s string, max int) error {
+	if strings.ContainsAny(s, "\n\r\t") {
+		return fmt.Errorf("%w: %s must be one line", ErrInvalid, flag)
+	}
+	return ValidateText(flag, s, max)
+}
+
 // ValidateName checks a product or plan name (it becomes the policy name).
 func ValidateName(flag, s string) error {
 	if strings.TrimSpace(s) == "" {
 		return fmt.Errorf("%w: %s is empty", ErrInvalid, flag)
 	}
-	if strings.ContainsAny(s, "\n\r\t") {
-		return fmt.Errorf("%w: %s must be one line", ErrInvalid, flag)
-	}
-	return ValidateText(flag, s, 200)
+	return ValidateLine(flag, s, 200)
 }
