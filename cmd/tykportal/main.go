@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/tykportal/tykportal/internal/cli"
+	"github.com/tykportal/tykportal/internal/harden"
 )
 
 // Stamped by the linker (see .goreleaser.yaml).
@@ -23,6 +24,8 @@ func main() {
 }
 
 func run() int {
+	// Secrets and keys live in this process's memory: no core file of it.
+	_ = harden.NoCoreDumps()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return cli.Main(ctx, os.Args[1:], cli.SystemStreams(), os.Getenv,
