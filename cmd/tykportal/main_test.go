@@ -69,6 +69,7 @@ func TestScripts(t *testing.T) {
 			"filemode":     cmdFileMode,
 			"sim":          sims.cmd,
 			"jsonget":      cmdJSONGet,
+			"jsonenv":      cmdJSONEnv,
 			"gencert":      cmdGenCert,
 			"idof":         cmdIDOf,
 			"absent":       cmdAbsent,
@@ -128,25 +129,47 @@ func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: jsonget FILE DOTTED.PATH")
 	}
+	v := jsonAt(ts, args[0], args[1])
+	out, err := json.Marshal(v)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%s\n", out)
+}
+
+// jsonAt reads FILE and returns the value at a dotted path of keys and
+// array indexes.
+func jsonAt(ts *testscript.TestScript, file, path string) any {
 	var v any
-	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &v))
-	for _, part := range strings.Split(args[1], ".") {
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(file)), &v))
+	for _, part := range strings.Split(path, ".") {
 		switch cur := v.(type) {
 		case map[string]any:
 			v = cur[part]
 		case []any:
 			i, err := strconv.Atoi(part)
 			if err != nil || i < 0 || i >= len(cur) {
-				ts.Fatalf("jsonget: no index %q", part)
+				ts.Fatalf("%s: no index %q", file, part)
 			}
 			v = cur[i]
 		default:
-			ts.Fatalf("jsonget: %q: not an object or array", part)
+			ts.Fatalf("%s: %q: not an object or array", file, part)
 		}
+	}
+	return v
+}
+
+// jsonenv FILE DOTTED.PATH VAR sets VAR to the string (or JSON) at a path.
+func cmdJSONEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: jsonenv FILE DOTTED.PATH VAR")
+	}
+	v := jsonAt(ts, args[0], args[1])
+	if str, ok := v.(string); ok {
+		ts.Setenv(args[2], str)
+		return
 	}
 	out, err := json.Marshal(v)
 	ts.Check(err)
-	fmt.Fprintf(ts.Stdout(), "%s\n", out)
+	ts.Setenv(args[2], string(out))
 }
 
 // gencert FILE writes a fresh self-signed CA certificate (PEM) that signed
@@ -506,6 +529,9 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 		case "latency":
 			f.Latency, err = time.ParseDuration(val)
 			ts.Check(err)
+		case "hold":
+			f.Hold, err = time.ParseDuration(val)
+			ts.Check(err)
 		case "huge":
 			f.Huge, err = strconv.ParseInt(val, 10, 64)
 			ts.Check(err)
@@ -570,6 +596,27 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 		out, err := json.MarshalIndent(v, "", "  ")
 		ts.Check(err)
 		ts.Check(os.WriteFile(ts.MkAbs(file), out, 0o644))
+	case "count":
+		// sim count NAME keys|policies|oauth:API_ID N
+		if len(rest) != 2 {
+			ts.Fatalf("usage: sim count NAME keys|policies|oauth:API_ID N")
+		}
+		want, err := strconv.Atoi(rest[1])
+		ts.Check(err)
+		var got int
+		switch kind, api, _ := strings.Cut(rest[0], ":"); kind {
+		case "keys":
+			got = len(s.Keys(""))
+		case "policies":
+			got = len(s.Policies(""))
+		case "oauth":
+			got = len(s.OAuthClients(api))
+		default:
+			ts.Fatalf("sim count: unknown kind %q", rest[0])
+		}
+		if (got == want) == neg {
+			ts.Fatalf("simulator has %d %s, want %s%d", got, rest[0], map[bool]string{true: "not ", false: ""}[neg], want)
+		}
 	case "generate":
 		if len(rest) != 3 {
 			ts.Fatalf("usage: sim generate NAME ORG POLICIES APIS")

@@ -117,6 +117,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		a.apisCommand(),
 		a.credentialsCommand(),
 		a.watchCommand(),
+		a.doctorCommand(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

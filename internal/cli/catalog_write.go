@@ -93,7 +93,7 @@ func (a *App) productsCreateCommand() *cobra.Command {
 				Provider: p.Name, Name: tf.name, DisplayName: tf.displayName, Description: tf.description,
 				AuthType: apis[0].AuthType, APIs: catalog.APIRefs(apis), CreatedAt: now, UpdatedAt: now,
 			}
-			err = a.createWithPolicy(ctx, c, pol, p.Name, func(tx *store.Tx) error {
+			err = a.createWithPolicy(ctx, c, pol, p.Name, "products create", func(tx *store.Tx) error {
 				id, err := tx.NextID(store.Products)
 				if err != nil {
 					return err
@@ -115,20 +115,34 @@ func (a *App) productsCreateCommand() *cobra.Command {
 }
 
 // createWithPolicy creates pol in the Dashboard, then runs save in one write
-// transaction. If the local write fails, the policy is deleted again; if that
-// fails too, the error names the policy to remove, so nothing is orphaned
-// silently.
-func (a *App) createWithPolicy(ctx context.Context, c *dashboard.Client, pol *dashboard.Policy, providerName string, save func(*store.Tx) error) error {
+// transaction. The create is journaled (see catalog.Operation) and marked in
+// the policy's meta_data, so that a crash between the two leaves evidence for
+// `tykportal doctor`. If the local write fails, the policy is deleted again;
+// if that fails too, the error names the policy to remove and the journal
+// entry stays, so nothing is orphaned silently.
+func (a *App) createWithPolicy(ctx context.Context, c *dashboard.Client, pol *dashboard.Policy, providerName, command string, save func(*store.Tx) error) error {
+	op := catalog.Operation{Provider: providerName, Command: command, Object: catalog.ObjectPolicy, Name: pol.Name}
+	if err := a.beginOperation(ctx, &op); err != nil {
+		return err
+	}
+	pol.MetaData = catalog.Mark(pol.MetaData, op.Marker)
 	mid, err := c.CreatePolicy(ctx, pol)
 	if err != nil {
-		return fmt.Errorf("create policy %q in provider %q: %w", pol.Name, providerName, err)
+		return a.createFailed(ctx, op, fmt.Errorf("create policy %q in provider %q: %w", pol.Name, providerName, err))
 	}
 	pol.MID = mid
-	if err := a.update(ctx, save); err != nil {
+	err = a.update(ctx, func(tx *store.Tx) error {
+		if err := save(tx); err != nil {
+			return err
+		}
+		return catalog.FinishOperation(tx, op.ID)
+	})
+	if err != nil {
 		cleanup := context.WithoutCancel(ctx)
 		if derr := c.DeletePolicy(cleanup, mid); derr != nil {
-			return fmt.Errorf("save the new record locally: %w; the policy %s (%q) created in provider %q could not be deleted again (%v): delete it in the Dashboard", err, mid, pol.Name, providerName, derr)
+			return fmt.Errorf("save the new record locally: %w; the policy %s (%q) created in provider %q could not be deleted again (%v): delete it in the Dashboard, or run `tykportal doctor --repair`", err, mid, pol.Name, providerName, derr)
 		}
+		a.finishOperation(ctx, op)
 		return fmt.Errorf("save the new record locally: %w (the policy created in the Dashboard was deleted again)", err)
 	}
 	return nil
@@ -341,7 +355,7 @@ func (a *App) plansCreateCommand() *cobra.Command {
 			now := a.Now().UTC()
 			plan := catalog.Plan{Provider: p.Name, Name: tf.name, DisplayName: tf.displayName, Description: tf.description, CreatedAt: now, UpdatedAt: now}
 			plan.SetLimits(catalog.PlanLimitsFromPolicy(pol))
-			err = a.createWithPolicy(ctx, c, pol, p.Name, func(tx *store.Tx) error {
+			err = a.createWithPolicy(ctx, c, pol, p.Name, "plans create", func(tx *store.Tx) error {
 				id, err := tx.NextID(store.Plans)
 				if err != nil {
 					return err

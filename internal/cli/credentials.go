@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -130,6 +131,14 @@ func (a *App) credIssueCommand() *cobra.Command {
 				CreatedAt: now, ExpiresAt: catalog.KeyExpiry(plan, now),
 			}
 			meta := catalog.KeyMetaData(consumer, prod, plan)
+			op := catalog.Operation{Provider: p.Name, Command: "credentials issue", Object: catalog.ObjectKey, Name: alias, APIID: prod.APIs[0].APIID}
+			if catalog.IsOAuth(prod) {
+				op.Object = catalog.ObjectOAuthClient
+			}
+			if err := a.beginOperation(ctx, &op); err != nil {
+				return err
+			}
+			meta = catalog.Mark(meta, op.Marker)
 			var ic issuedCredential
 			if catalog.IsOAuth(prod) {
 				cred.Kind, cred.APIID = catalog.KindOAuthClient, prod.APIs[0].APIID
@@ -137,19 +146,19 @@ func (a *App) credIssueCommand() *cobra.Command {
 					PolicyID: prod.PolicyID, RedirectURI: redirectURI, Description: alias, MetaData: meta,
 				})
 				if err != nil {
-					return fmt.Errorf("create OAuth client in provider %q: %w", p.Name, err)
+					return a.createFailed(ctx, op, fmt.Errorf("create OAuth client in provider %q: %w", p.Name, err))
 				}
 				cred.ClientID = client.ClientID
 				ic.ClientSecret = client.Secret
 				undo := func(ctx context.Context) error { return c.DeleteOAuthClient(ctx, cred.APIID, client.ClientID) }
-				if err := a.saveNewCredential(ctx, &cred, undo, "OAuth client "+client.ClientID); err != nil {
+				if err := a.saveNewCredential(ctx, &cred, op, undo, "OAuth client "+client.ClientID); err != nil {
 					return err
 				}
 			} else {
 				cred.Kind = catalog.KindKey
 				key, err := c.CreateKey(ctx, keyRequest(prod, plan, alias, meta, cred.ExpiresAt))
 				if err != nil {
-					return fmt.Errorf("create key in provider %q: %w", p.Name, err)
+					return a.createFailed(ctx, op, fmt.Errorf("create key in provider %q: %w", p.Name, err))
 				}
 				if key.KeyHash == "" {
 					return fmt.Errorf("provider %q created a key with alias %q but returned no key hash (key hashing is off in the Dashboard): tykportal keeps only hashes, so delete that key in the Dashboard and enable hash_keys", p.Name, alias)
@@ -157,7 +166,7 @@ func (a *App) credIssueCommand() *cobra.Command {
 				cred.KeyHash = key.KeyHash
 				ic.Key = key.Key
 				undo := func(ctx context.Context) error { return c.DeleteKey(ctx, key.KeyHash) }
-				if err := a.saveNewCredential(ctx, &cred, undo, "key with hash "+key.KeyHash); err != nil {
+				if err := a.saveNewCredential(ctx, &cred, op, undo, "key with hash "+key.KeyHash); err != nil {
 					return err
 				}
 			}
@@ -188,23 +197,29 @@ func keyRequest(prod catalog.Product, plan catalog.Plan, alias string, meta map[
 }
 
 // saveNewCredential writes a credential record for an object the Dashboard
-// just created. If the write fails, the object is deleted again; if that
-// fails too, the error names it, so that no key is left without a record.
-func (a *App) saveNewCredential(ctx context.Context, cred *catalog.Credential, undo func(context.Context) error, what string) error {
+// just created, finishing its journaled operation in the same transaction.
+// If the write fails, the object is deleted again; if that fails too, the
+// error names it and the journal entry stays, so that no key is left without
+// a record or a report.
+func (a *App) saveNewCredential(ctx context.Context, cred *catalog.Credential, op catalog.Operation, undo func(context.Context) error, what string) error {
 	err := a.update(ctx, func(tx *store.Tx) error {
 		id, err := tx.NextID(store.Credentials)
 		if err != nil {
 			return err
 		}
 		cred.ID = id
-		return catalog.PutCredential(tx, *cred)
+		if err := catalog.PutCredential(tx, *cred); err != nil {
+			return err
+		}
+		return catalog.FinishOperation(tx, op.ID)
 	})
 	if err == nil {
 		return nil
 	}
 	if derr := undo(context.WithoutCancel(ctx)); derr != nil {
-		return fmt.Errorf("save the credential locally: %w; the %s created in provider %q could not be deleted again (%v): delete it in the Dashboard", err, what, cred.Provider, derr)
+		return fmt.Errorf("save the credential locally: %w; the %s created in provider %q could not be deleted again (%v): delete it in the Dashboard, or run `tykportal doctor --repair`", err, what, cred.Provider, derr)
 	}
+	a.finishOperation(ctx, op)
 	return fmt.Errorf("save the credential locally: %w (the %s created in the Dashboard was deleted again)", err, what)
 }
 
@@ -466,9 +481,14 @@ func (a *App) credRotateCommand() *cobra.Command {
 				req.MetaData = old.MetaData
 			}
 			req.Expires = old.Expires
+			op := catalog.Operation{Provider: cv.Provider, Command: "credentials rotate", Object: catalog.ObjectKey, Name: cv.Alias, APIID: prod.APIs[0].APIID, CredentialID: cv.ID}
+			if err := a.beginOperation(ctx, &op); err != nil {
+				return err
+			}
+			req.MetaData = catalog.Mark(maps.Clone(req.MetaData), op.Marker)
 			key, err := c.CreateKey(ctx, req)
 			if err != nil {
-				return fmt.Errorf("create the new key of credential %d: %w (the old key still works)", cv.ID, err)
+				return a.createFailed(ctx, op, fmt.Errorf("create the new key of credential %d: %w (the old key still works)", cv.ID, err))
 			}
 			if key.KeyHash == "" {
 				return fmt.Errorf("provider %q created a key with alias %q but returned no key hash (key hashing is off): delete that key in the Dashboard and enable hash_keys", cv.Provider, cv.Alias)
@@ -481,12 +501,19 @@ func (a *App) credRotateCommand() *cobra.Command {
 				}
 				cur.KeyHash = key.KeyHash
 				cur.CreatedAt = a.Now().UTC().Truncate(time.Second)
-				return catalog.PutCredential(tx, cur)
+				if err := catalog.PutCredential(tx, cur); err != nil {
+					return err
+				}
+				// The new key is recorded; the operation now stands for the
+				// old key until it is deleted below.
+				op.Stale = oldHash
+				return catalog.PutOperation(tx, op)
 			})
 			if err != nil {
 				if derr := c.DeleteKey(context.WithoutCancel(ctx), key.KeyHash); derr != nil {
-					return fmt.Errorf("save the rotated credential %d: %w; the new key with hash %s could not be deleted again (%v): delete it in the Dashboard", cv.ID, err, key.KeyHash, derr)
+					return fmt.Errorf("save the rotated credential %d: %w; the new key with hash %s could not be deleted again (%v): delete it in the Dashboard, or run `tykportal doctor --repair`", cv.ID, err, key.KeyHash, derr)
 				}
+				a.finishOperation(ctx, op)
 				return fmt.Errorf("save the rotated credential %d: %w (the new key was deleted again; the old key still works)", cv.ID, err)
 			}
 			cred := cv.Credential
@@ -495,8 +522,9 @@ func (a *App) credRotateCommand() *cobra.Command {
 				return err
 			}
 			if err := deleteCredentialObject(ctx, c, catalog.Credential{Kind: catalog.KindKey, KeyHash: oldHash}); err != nil && !errors.Is(err, dashboard.ErrNotFound) {
-				return fmt.Errorf("credential %d has its new key, but the old key with hash %s could not be deleted: %w; delete it in the Dashboard", cv.ID, oldHash, err)
+				return fmt.Errorf("credential %d has its new key, but the old key with hash %s could not be deleted: %w; delete it in the Dashboard, or run `tykportal doctor --repair`", cv.ID, oldHash, err)
 			}
+			a.finishOperation(ctx, op)
 			return nil
 		},
 	}

@@ -396,3 +396,78 @@ func TestRedirectNeverCarriesTheSecret(t *testing.T) {
 		t.Fatalf("err %v, leaked %v", err, leaked.Load())
 	}
 }
+
+func TestListAPIKeysAndClients(t *testing.T) {
+	ctx := context.Background()
+	s := sim(t, dashboardtest.Options{UsersMe: true, HashKeys: true, PageSize: 3})
+	c := client(t, s.URL, adminKey)
+	want := map[string]bool{}
+	for i := 0; i < 7; i++ { // three pages of 3
+		k, err := c.CreateKey(ctx, dashboard.KeyRequest{ApplyPolicies: []string{"custom-refunds-policy"}, Alias: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[k.KeyHash] = true
+	}
+	got, err := c.ListAPIKeys(ctx, "refunds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 7 {
+		t.Fatalf("%d keys, want 7", len(got))
+	}
+	for _, h := range got {
+		if !want[h] {
+			t.Fatalf("unexpected key id %q", h)
+		}
+	}
+	if keys, err := c.ListAPIKeys(ctx, "payments"); err != nil || len(keys) != 0 {
+		t.Fatalf("payments: %v %v", keys, err)
+	}
+
+	refusing := sim(t, dashboardtest.Options{UsersMe: true, HashKeys: true, NoHashedKeyListing: true})
+	if _, err := client(t, refusing.URL, adminKey).ListAPIKeys(ctx, "refunds"); !errors.Is(err, dashboard.ErrRejected) {
+		t.Fatalf("hashed listing off: %v", err)
+	}
+
+	oc, err := c.CreateOAuthClient(ctx, "accounts", dashboard.OAuthClientRequest{MetaData: map[string]any{dashboard.OperationMarkerField: "op-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := c.ListOAuthClients(ctx, "accounts")
+	if err != nil || len(clients) != 1 || clients[0].ClientID != oc.ClientID || clients[0].MetaData[dashboard.OperationMarkerField] != "op-1" {
+		t.Fatalf("%+v %v", clients, err)
+	}
+}
+
+// The list decoder keeps the operation marker of meta_data (doctor's only
+// need) and tolerates a meta_data that is not an object.
+func TestListKeepsOperationMarker(t *testing.T) {
+	s := sim(t, dashboardtest.Defaults())
+	s.AddPolicy(org, map[string]any{"name": "marked", "meta_data": map[string]any{dashboard.OperationMarkerField: "op-abc", "other": 1}})
+	s.AddPolicy(org, map[string]any{"name": "odd meta", "meta_data": "not an object"})
+	s.AddPolicy(org, map[string]any{"name": "odd marker", "meta_data": map[string]any{dashboard.OperationMarkerField: 7}})
+	pols, err := client(t, s.URL, adminKey).ListPolicies(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, p := range pols {
+		m := p.MetaData[dashboard.OperationMarkerField]
+		switch p.Name {
+		case "marked":
+			seen++
+			if m != "op-abc" || len(p.MetaData) != 1 {
+				t.Fatalf("marked: %v", p.MetaData)
+			}
+		case "odd meta", "odd marker":
+			seen++
+			if m != nil {
+				t.Fatalf("%s: %v", p.Name, p.MetaData)
+			}
+		}
+	}
+	if seen != 3 {
+		t.Fatalf("saw %d of 3 policies", seen)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -349,6 +350,35 @@ func (c *Client) DeleteKey(ctx context.Context, keyHash string) error {
 	return err
 }
 
+// maxKeyListPages bounds ListAPIKeys against a Dashboard that reports
+// pages it never ends.
+const maxKeyListPages = 10000
+
+// ListAPIKeys returns the ids of the keys that grant access to an API, page
+// by page (GET /api/apis/{apiID}/keys?p=N answers {"data":{"keys":[...]},
+// "pages":N}). With hashing on they are hashes, and a Dashboard refuses the
+// list unless enable_hashed_keys_listing is set; with hashing off they are
+// the keys themselves, so callers must never print them.
+func (c *Client) ListAPIKeys(ctx context.Context, apiID string) ([]string, error) {
+	var out []string
+	for p := 1; p <= maxKeyListPages; p++ {
+		var page struct {
+			Data struct {
+				Keys []string `json:"keys"`
+			} `json:"data"`
+			Pages int `json:"pages"`
+		}
+		if err := c.getJSON(ctx, "/api/apis/"+url.PathEscape(apiID)+"/keys", url.Values{"p": {strconv.Itoa(p)}}, &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Data.Keys...)
+		if p >= page.Pages || len(page.Data.Keys) == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
 // OAuthClientRequest is an OAuth client to create, bound to a policy.
 type OAuthClientRequest struct {
 	PolicyID    string
@@ -399,6 +429,11 @@ func (c *Client) GetOAuthClient(ctx context.Context, apiID, clientID string) (*O
 		return nil, err
 	}
 	return &oc, nil
+}
+
+// ListOAuthClients returns the OAuth clients of an API.
+func (c *Client) ListOAuthClients(ctx context.Context, apiID string) ([]OAuthClient, error) {
+	return listAll[OAuthClient](ctx, c, oauthPath(apiID), "apps", nil, func(o *OAuthClient) string { return o.ClientID })
 }
 
 // DeleteOAuthClient deletes an OAuth client.

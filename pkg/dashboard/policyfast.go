@@ -86,6 +86,30 @@ type policyWire struct {
 	Partitions         Partitions            `json:"partitions"`
 	LastUpdated        flexString            `json:"last_updated"`
 	AuthType           string                `json:"auth_type"`
+	MetaData           markerMeta            `json:"meta_data"`
+}
+
+// OperationMarkerField is the meta_data field in which tykportal marks the
+// objects it creates (see catalog.Operation). The list path keeps only it
+// of a policy's meta_data.
+const OperationMarkerField = "tykportal_operation"
+
+// markerMeta keeps the operation marker of a meta_data object and ignores
+// anything else, including a meta_data that is not an object at all.
+type markerMeta string
+
+func (m *markerMeta) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Marker json.RawMessage `json:"tykportal_operation"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(v.Marker, &s) == nil {
+		*m = markerMeta(s)
+	}
+	return nil
 }
 
 func (w *policyWire) policy() Policy {
@@ -95,6 +119,9 @@ func (w *policyWire) policy() Policy {
 		ThrottleInterval: float64(w.ThrottleInterval), ThrottleRetryLimit: roundInt(w.ThrottleRetryLimit), KeyExpiresIn: roundInt(w.KeyExpiresIn),
 		Active: w.Active, IsInactive: w.IsInactive, State: w.State, Tags: w.Tags, Partitions: w.Partitions,
 		LastUpdated: string(w.LastUpdated), AuthType: w.AuthType, partial: true,
+	}
+	if w.MetaData != "" {
+		p.MetaData = map[string]any{OperationMarkerField: string(w.MetaData)}
 	}
 	if len(w.AccessRights) > 0 {
 		p.AccessRights = make(map[string]AccessDefinition, len(w.AccessRights))

@@ -36,9 +36,15 @@ const (
 	Credentials Bucket = "credentials"
 	SyncHistory Bucket = "sync_history"
 	Meta        Bucket = "meta"
+	// Operations journals Dashboard writes that create an object: a record
+	// is committed before the call and removed with the object's own local
+	// record, so a crash in between leaves evidence for `doctor`.
+	Operations Bucket = "operations"
 )
 
-var allBuckets = []Bucket{Providers, Products, Plans, Credentials, SyncHistory, Meta}
+// A file written before the operations bucket existed gets it on its first
+// write (PutRaw and NextID create buckets), so it needs no schema change.
+var allBuckets = []Bucket{Providers, Products, Plans, Credentials, SyncHistory, Meta, Operations}
 
 // Errors of opening and reading the state file.
 var (

@@ -78,6 +78,12 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		writeStatus(rec, f.Status, "Error", http.StatusText(f.Status))
 	default:
 		s.route(rec, r)
+		if f.Hold > 0 {
+			select {
+			case <-time.After(f.Hold):
+			case <-r.Context().Done():
+			}
+		}
 	}
 	body := rec.body.Bytes()
 	switch {
@@ -409,6 +415,10 @@ func (s *Sim) apisRoute(w http.ResponseWriter, r *http.Request, u *User, rest []
 	for _, a := range s.apis {
 		if visible(u, a.org) && (a.def["id"] == rest[0] || a.def["api_id"] == rest[0]) {
 			if len(rest) == 2 && rest[1] == "keys" {
+				if s.opts.HashKeys && s.opts.NoHashedKeyListing {
+					writeStatus(w, http.StatusBadRequest, "Error", "Hashed key listing is disabled: set enable_hashed_keys_listing")
+					return
+				}
 				var hashes []string
 				for _, h := range sortedKeys(s.keys) {
 					if k := s.keys[h]; visible(u, k.org) {
@@ -417,10 +427,13 @@ func (s *Sim) apisRoute(w http.ResponseWriter, r *http.Request, u *User, rest []
 						}
 					}
 				}
-				if hashes == nil {
-					hashes = []string{}
-				}
-				writeJSON(w, 200, map[string]any{"data": map[string]any{"keys": hashes}, "pages": 1})
+				// Key lists page like the others, but p<0 is not documented for them.
+				ps := s.opts.PageSize
+				pages := (len(hashes) + ps - 1) / ps
+				p, _ := strconv.Atoi(r.URL.Query().Get("p"))
+				lo := min(max(p-1, 0)*ps, len(hashes))
+				page := append([]string{}, hashes[lo:min(lo+ps, len(hashes))]...)
+				writeJSON(w, 200, map[string]any{"data": map[string]any{"keys": page}, "pages": pages})
 				return
 			}
 			writeJSON(w, 200, s.apiWrapper(a))
@@ -701,6 +714,8 @@ func (s *Sim) control(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, 200, "OK", "deleted")
 	case parts[0] == "keys" && r.Method == http.MethodGet:
 		writeJSON(w, 200, s.Keys(""))
+	case parts[0] == "oauth" && r.Method == http.MethodGet:
+		writeJSON(w, 200, s.OAuthClients(r.URL.Query().Get("api")))
 	case parts[0] == "requests" && r.Method == http.MethodGet:
 		writeJSON(w, 200, s.Requests())
 	default:

@@ -18,6 +18,7 @@
 //	POST   /__sim/policies/{_id}/tags    {"add":[...],"remove":[...]}
 //	DELETE /__sim/policies/{_id}
 //	GET    /__sim/keys                   stored sessions (hashes, never plaintext keys)
+//	GET    /__sim/oauth?api=ID           an API's OAuth clients
 //	GET    /__sim/requests               the request log
 package dashboardtest
 
@@ -50,7 +51,11 @@ type Options struct {
 	UsersMe      bool          // GET /api/users/me works with the API secret
 	HashKeys     bool          // keys stored hashed, key_hash returned
 	DeleteByHash bool          // enable_delete_key_by_hash
-	Seed         int64         // ids are drawn from this seed (deterministic runs)
+	// NoHashedKeyListing refuses key lists while keys are hashed, as a
+	// Dashboard without enable_hashed_keys_listing does (its answer's text
+	// is assumed: 400 with a Message naming the setting).
+	NoHashedKeyListing bool
+	Seed               int64 // ids are drawn from this seed (deterministic runs)
 }
 
 // Defaults is a Dashboard as usually deployed: users/me on, hashed keys,
@@ -78,7 +83,10 @@ type Fault struct {
 	ContentType string        `json:"content_type"`
 	RedirectTo  string        `json:"redirect_to"`
 	RetryAfter  int           `json:"retry_after"`
-	Times       int           `json:"times"` // how many matching requests; 0: all
+	// Hold delays the answer after the request took effect: the object is
+	// created, and a client killed or timed out meanwhile never learns it.
+	Hold  time.Duration `json:"hold"`
+	Times int           `json:"times"` // how many matching requests; 0: all
 }
 
 type faultRule struct {
