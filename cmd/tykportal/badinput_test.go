@@ -102,6 +102,8 @@ func TestBadInputMatrix(t *testing.T) {
 		{[]string{"credentials", "list", "--product", "V"}, []string{"empty"}},
 		{[]string{"credentials", "show", "V"}, nil},
 		{[]string{"credentials", "revoke", "V", "--yes"}, nil},
+		{[]string{"doctor", "--provider", "V"}, []string{"empty"}},
+		{[]string{"doctor", "--repair", "--grace", "V"}, nil},
 		{[]string{"status", "-o", "V"}, nil},
 		{[]string{"status", "--timeout", "V"}, nil},
 	}
