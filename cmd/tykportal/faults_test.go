@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -58,6 +59,7 @@ func TestFaultMatrix(t *testing.T) {
 		{"products create", "POST", "/api/portal/policies", []int{0}, []string{"products", "create", "--provider", "prod", "--name", "New", "--api", "payments"}, false},
 		{"plans create", "POST", "/api/portal/policies", []int{0}, []string{"plans", "create", "--provider", "prod", "--name", "New", "--rate", "1", "--per", "1"}, false},
 		{"products edit", "GET", "", []int{0}, nil, false}, // filled below: the policy path needs its id
+		{"doctor", "GET", "", []int{0}, []string{"doctor"}, false}, // filled below: the key list of the interrupted issue's API
 		{"credentials issue", "POST", "/api/keys", []int{0}, []string{"credentials", "issue", "--product", "1", "--plan", "1", "--consumer", "dev@example.com"}, false},
 	}
 	const secret = "demo-admin-key-org1"
@@ -107,6 +109,26 @@ func TestFaultMatrix(t *testing.T) {
 						p, _ := sim.Policy(policyMID(t, run, "1"))
 						path = "/api/portal/policies/" + p["_id"].(string)
 						args = []string{"products", "edit", "1", "--name", "Renamed"}
+					}
+					if c.name == "doctor" {
+						// An issue whose answer was unreadable leaves its operation.
+						sim.SetFault("POST", "/api/keys", 0, dashboardtest.Fault{Garbage: true})
+						if _, stderr, _ := run("credentials", "issue", "--product", "1", "--plan", "1", "--consumer", "lost@example.com"); !strings.Contains(stderr, "tykportal doctor") {
+							t.Fatalf("setup: the lost answer was not reported: %s", stderr)
+						}
+						sim.ClearFaults()
+						out, _, _ := run("doctor", "-o", "json")
+						var report struct {
+							Operations []struct {
+								Operation struct {
+									APIID string `json:"api_id"`
+								} `json:"operation"`
+							} `json:"operations"`
+						}
+						if err := json.Unmarshal([]byte(out), &report); err != nil || len(report.Operations) != 1 {
+							t.Fatalf("setup: doctor: %v %s", err, out)
+						}
+						path = "/api/apis/" + report.Operations[0].Operation.APIID + "/keys"
 					}
 					listBefore, _, _ := run("products", "list", "--all", "-o", "json")
 					plansBefore, _, _ := run("plans", "list", "--all", "-o", "json")

@@ -124,7 +124,7 @@ func (a *App) examine(ctx context.Context, ops []catalog.Operation, repair bool)
 	}
 	p, c, err := a.providerAndClient(ctx, ops[0].Provider)
 	if err != nil {
-		return all(doctor.Unverified, fmt.Sprintf("provider %q: %v", ops[0].Provider, err))
+		return all(doctor.Unverified, err.Error())
 	}
 	var known doctor.Known
 	err = a.view(ctx, func(tx *store.Tx) error {
@@ -210,7 +210,17 @@ func doctorOutcome(r doctorReport, repaired bool) error {
 		need = append(need, fmt.Sprintf("%d Dashboard object(s) without a local record (%s)", r.Orphans, hint))
 	}
 	if r.Unverified > 0 {
-		need = append(need, fmt.Sprintf("%d operation(s) could not be checked", r.Unverified))
+		// Name each distinct cause once, with its provider.
+		var causes []string
+		seen := map[string]bool{}
+		for _, f := range r.Operations {
+			cause := fmt.Sprintf("provider %q: %s", f.Operation.Provider, f.Detail)
+			if f.State == doctor.Unverified && !f.Repaired && !seen[cause] {
+				seen[cause] = true
+				causes = append(causes, cause)
+			}
+		}
+		need = append(need, fmt.Sprintf("%d operation(s) could not be checked (%s)", r.Unverified, strings.Join(causes, "; ")))
 	}
 	if len(need) > 0 {
 		return fmt.Errorf("%s", strings.Join(need, "; "))
