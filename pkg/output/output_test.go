@@ -2,6 +2,8 @@ package output
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -100,4 +102,67 @@ func TestParseFormat(t *testing.T) {
 			t.Errorf("ParseFormat(%q) err %v", in, err)
 		}
 	}
+}
+
+type ptrMarshaler struct{ N int }
+
+func (p *ptrMarshaler) MarshalJSON() ([]byte, error) { return []byte(fmt.Sprintf(`{"n":%d,"via":"pointer"}`, p.N)), nil }
+
+type listItem struct {
+	ID    int               `json:"id"`
+	Name  string            `json:"name"`
+	Tags  []string          `json:"tags"`
+	Meta  map[string]any    `json:"meta"`
+	When  time.Time         `json:"when"`
+	Inner ptrMarshaler      `json:"inner"`
+	Opt   *string           `json:"opt,omitempty"`
+	Refs  []json.RawMessage `json:"refs"`
+}
+
+// Long lists are encoded in parallel; the bytes must be exactly those of
+// one Encoder over the whole list.
+func TestParallelListEncodingIsIdentical(t *testing.T) {
+	s := "x"
+	for _, n := range []int{0, 1, 2, 255, 256, 257, 1000, 4099} {
+		items := make([]listItem, n)
+		for i := range items {
+			items[i] = listItem{
+				ID: i, Name: fmt.Sprintf("<a&b> \u00e9\u2028 \"%d\"\n", i), When: time.Unix(int64(i)*7919, 0).UTC(),
+				Inner: ptrMarshaler{N: i}, Meta: map[string]any{"z": i, "a": []any{nil, true}},
+			}
+			if i%3 == 0 {
+				items[i].Tags, items[i].Opt = []string{"t1", "t2"}, &s
+			}
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		filled, err := withEmptyLists(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := enc.Encode(filled); err != nil {
+			t.Fatal(err)
+		}
+		got, err := JSON(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%d items: parallel encoding differs:\n%s\nwant:\n%s", n, firstDiff(got, want.Bytes()), firstDiff(want.Bytes(), got))
+		}
+		if n > 0 && !strings.Contains(string(got), `"via": "pointer"`) {
+			t.Fatalf("%d items: pointer-receiver MarshalJSON not used", n)
+		}
+	}
+}
+
+func firstDiff(a, b []byte) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	lo := max(i-80, 0)
+	return string(a[lo:min(i+80, len(a))])
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -389,18 +390,55 @@ func Get[T any](t *Tx, b Bucket, key []byte) (T, error) {
 	return v, err
 }
 
+// parallelDecodeMin is the record count from which List decodes on every
+// core: decoding 10,000 products one after another was a third of
+// `products list`.
+const parallelDecodeMin = 512
+
 // List decodes every record of a bucket in key order; never nil.
 func List[T any](t *Tx, b Bucket) ([]T, error) {
-	out := make([]T, 0)
+	var keys, raws [][]byte
 	err := t.ForEach(b, func(k, raw []byte) error {
-		var v T
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("decode %s record %x: %w", b, k, err)
-		}
-		out = append(out, v)
+		// Both stay valid until the transaction ends, which is after List.
+		keys, raws = append(keys, k), append(raws, raw)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(raws))
+	decode := func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			if err := json.Unmarshal(raws[i], &out[i]); err != nil {
+				return fmt.Errorf("decode %s record %x: %w", b, keys[i], err)
+			}
+		}
+		return nil
+	}
+	workers := 1
+	if len(raws) >= parallelDecodeMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 {
+		return out, decode(0, len(raws))
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = decode(w*len(raws)/workers, (w+1)*len(raws)/workers)
+		}()
+	}
+	wg.Wait()
+	// The first failing record in key order, as a serial decode would report.
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // IDKey encodes an id as 8 big-endian bytes, so key order is numeric order.

@@ -283,3 +283,54 @@ func TestSecondProcessGetsLocked(t *testing.T) {
 		}
 	}
 }
+
+// Large buckets are decoded on every core: the order is still key order,
+// and a bad record is reported by the first bad key, as a serial decode would.
+func TestListLargeBucketInOrder(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []int{parallelDecodeMin - 1, parallelDecodeMin, 3001} {
+		db := openRW(t, filepath.Join(t.TempDir(), "t.db"))
+		if err := db.Update(ctx, func(tx *Tx) error {
+			for i := 1; i <= n; i++ {
+				if err := tx.Put(Products, IDKey(uint64(i)), rec{Name: fmt.Sprint(i), N: i}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.View(ctx, func(tx *Tx) error {
+			list, err := List[rec](tx, Products)
+			if err != nil {
+				return err
+			}
+			if len(list) != n {
+				return fmt.Errorf("%d records, want %d", len(list), n)
+			}
+			for i, r := range list {
+				if r.N != i+1 {
+					return fmt.Errorf("record %d holds %d: order lost", i, r.N)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("%d records: %v", n, err)
+		}
+		if err := db.Update(ctx, func(tx *Tx) error {
+			if err := tx.PutRaw(Products, IDKey(uint64(n-3)), []byte("{bad")); err != nil {
+				return err
+			}
+			return tx.PutRaw(Products, IDKey(uint64(n)), []byte("[]"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err := db.View(ctx, func(tx *Tx) error {
+			_, err := List[rec](tx, Products)
+			return err
+		})
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(fmt.Sprintf("%x", IDKey(uint64(n-3))))) {
+			t.Fatalf("%d records: error %v does not name the first bad record", n, err)
+		}
+	}
+}
