@@ -58,7 +58,7 @@ func TestFaultMatrix(t *testing.T) {
 		{"apis list", "GET", "/api/apis", []int{0}, []string{"apis", "list", "--provider", "prod"}, false},
 		{"products create", "POST", "/api/portal/policies", []int{0}, []string{"products", "create", "--provider", "prod", "--name", "New", "--api", "payments"}, false},
 		{"plans create", "POST", "/api/portal/policies", []int{0}, []string{"plans", "create", "--provider", "prod", "--name", "New", "--rate", "1", "--per", "1"}, false},
-		{"products edit", "GET", "", []int{0}, nil, false}, // filled below: the policy path needs its id
+		{"products edit", "GET", "", []int{0}, nil, false},         // filled below: the policy path needs its id
 		{"doctor", "GET", "", []int{0}, []string{"doctor"}, false}, // filled below: the key list of the interrupted issue's API
 		{"credentials issue", "POST", "/api/keys", []int{0}, []string{"credentials", "issue", "--product", "1", "--plan", "1", "--consumer", "dev@example.com"}, false},
 	}

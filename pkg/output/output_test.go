@@ -106,7 +106,9 @@ func TestParseFormat(t *testing.T) {
 
 type ptrMarshaler struct{ N int }
 
-func (p *ptrMarshaler) MarshalJSON() ([]byte, error) { return []byte(fmt.Sprintf(`{"n":%d,"via":"pointer"}`, p.N)), nil }
+func (p *ptrMarshaler) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf(`{"n":%d,"via":"pointer"}`, p.N)), nil
+}
 
 type listItem struct {
 	ID    int               `json:"id"`
