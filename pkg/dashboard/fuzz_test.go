@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -43,18 +45,97 @@ func FuzzDecodePolicy(f *testing.F) {
 	})
 }
 
-// FuzzDecodeList: the streaming list decoder never panics and either
-// returns items or an error.
+// FuzzDecodeList: the streaming list decoder never panics, returns items or
+// an error, and decodes every answer the token-by-token reference decoder
+// accepts to the same items and page count.
 func FuzzDecodeList(f *testing.F) {
 	f.Add([]byte(`{"Data":[{"name":"a"},{"name":"b"}],"Pages":2}`))
 	f.Add([]byte(`{"apis":[{"api_definition":{"api_id":"x","use_keyless":true}}],"pages":1}`))
 	f.Add([]byte(`{"Data":null}`))
+	f.Add([]byte(`{"x":{"y":["]}\\\"",1e5,null]},"Data":[{"name":"a\"]}","tags":["t"]}],"pages":"3"}`))
+	f.Add([]byte(`{"Pages":1.0, "DATA" : [ ] }`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if items, _, err := decodeList[Policy](bytes.NewReader(data), "Data"); err == nil && items == nil {
+		items, pages, err := decodeList[policyWire](bytes.NewReader(data), "Data")
+		if err == nil && items == nil {
 			t.Fatal("nil items without an error")
+		}
+		ref, refPages, refErr := referenceDecodeList[policyWire](bytes.NewReader(data), "Data")
+		if refErr == nil {
+			if err != nil {
+				t.Fatalf("the reference decodes %q, decodeList fails: %v", data, err)
+			}
+			if pages != refPages || !reflect.DeepEqual(items, ref) {
+				t.Fatalf("decodeList differs from the reference on %q:\n%+v %d\n%+v %d", data, items, pages, ref, refPages)
+			}
 		}
 		_, _, _ = decodeList[apiWrapper](bytes.NewReader(data), "apis")
 	})
+}
+
+// FuzzPolicyScan: the hand-written policy decoder gives exactly what
+// encoding/json gives: the same value, and an error whenever it errs.
+func FuzzPolicyScan(f *testing.F) {
+	f.Add([]byte(`{"_id":"5fd202b669710900018bc19c","id":"","name":"p","org_id":"o","rate":1e3,"per":"60","quota_max":-1,"key_expires_in":2.592e+06,"access_rights":{"a":{"api_id":"a","api_name":"A","versions":["Default"],"allowed_urls":[],"mcp_primitives":null,"json_rpc_methods":[{"x":1}]}},"active":true,"is_inactive":false,"state":"active","tags":["portal","t\u00e9"],"partitions":{"acl":true,"quota":null},"last_updated":1607598779,"auth_type":"authToken","meta_data":{"tykportal_operation":"op-1"},"x":[1,{"y":"z"}]}`))
+	f.Add([]byte(`{"_id":{"$oid":"5fd202b669710900018bc19c"},"Name":"case","NAME":"x"}`))
+	f.Add([]byte(`{"name":"a","name":"b","tags":null,"access_rights":null,"partitions":null}`))
+	f.Add([]byte(`{"rate":"x"}`))
+	f.Add([]byte(`{"tags":[1]}  `))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{"a":tru}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast, ref policyWire
+		errFast := decodePolicyWire(data, &fast)
+		errRef := json.Unmarshal(data, &ref)
+		if (errFast == nil) != (errRef == nil) {
+			t.Fatalf("%q: fast error %v, encoding/json error %v", data, errFast, errRef)
+		}
+		if errRef == nil && !reflect.DeepEqual(fast, ref) {
+			t.Fatalf("%q:\nfast %+v\njson %+v", data, fast, ref)
+		}
+	})
+}
+
+// Lists longer than a batch are decoded by workers; the order, the values
+// and the first error must be those of a serial decode.
+func TestDecodeListBatches(t *testing.T) {
+	for _, n := range []int{0, 1, batchItems - 1, batchItems, batchItems + 1, 5*batchItems + 7, 3000} {
+		var b strings.Builder
+		b.WriteString(`{"Pages":1,"Data":[`)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(",\n ")
+			}
+			fmt.Fprintf(&b, `{"_id":"%024x","name":"p \"%d\" \\","rate":%d,"tags":["a","b]"],"meta_data":{"tykportal_operation":"op-%d"}}`, i, i, i, i)
+		}
+		b.WriteString(`]}`)
+		items, pages, err := decodeList[policyWire](strings.NewReader(b.String()), "Data")
+		if err != nil || pages != 1 || len(items) != n {
+			t.Fatalf("%d items: %d decoded, pages %d, %v", n, len(items), pages, err)
+		}
+		for i, it := range items {
+			if it.Name != fmt.Sprintf(`p "%d" \`, i) || int(it.Rate) != i || string(it.MetaData) != fmt.Sprintf("op-%d", i) {
+				t.Fatalf("%d items: item %d is %+v", n, i, it)
+			}
+		}
+		ref, _, err := referenceDecodeList[policyWire](strings.NewReader(b.String()), "Data")
+		if err != nil || !reflect.DeepEqual(ref, items) {
+			t.Fatalf("%d items: differs from the reference (%v)", n, err)
+		}
+		if n < 2 {
+			continue
+		}
+		// A bad item deep in the list: an error, never a partial list.
+		bad := strings.Replace(b.String(), fmt.Sprintf(`"rate":%d,`, n-2), `"rate":"x",`, 1)
+		if items, _, err := decodeList[policyWire](strings.NewReader(bad), "Data"); err == nil || items != nil {
+			t.Fatalf("%d items with a bad one: %d items, %v", n, len(items), err)
+		}
+		// Truncated anywhere: an error.
+		for _, cut := range []int{1, len(b.String()) / 2, len(b.String()) - 1} {
+			if _, _, err := decodeList[policyWire](strings.NewReader(b.String()[:cut]), "Data"); err == nil {
+				t.Fatalf("%d items cut at %d: no error", n, cut)
+			}
+		}
+	}
 }
 
 // BenchmarkListPolicies10k decodes a 10,000-policy p=-2 answer over HTTP.
@@ -80,4 +161,82 @@ func BenchmarkListPolicies10k(b *testing.B) {
 			b.Fatal(len(ps), err)
 		}
 	}
+}
+
+// referenceDecodeList is the token-by-token decoder decodeList replaced:
+// the fuzz target checks that every answer it accepts decodes the same way.
+// It walks {"<itemsKey>":[...],"<pages>":N} token by token, decoding
+// one item at a time.
+func referenceDecodeList[T any](r io.Reader, itemsKey string) ([]T, int, error) {
+	dec := json.NewDecoder(r)
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, 0, err
+	}
+	items := make([]T, 0)
+	pages := 0
+	sawItems := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, 0, err
+		}
+		key, _ := tok.(string)
+		switch {
+		case strings.EqualFold(key, itemsKey):
+			sawItems = true
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, 0, err
+			}
+			if tok == nil { // "Data": null
+				continue
+			}
+			if d, ok := tok.(json.Delim); !ok || d != '[' {
+				return nil, 0, fmt.Errorf("%q is not a list", key)
+			}
+			for dec.More() {
+				var item T
+				if err := dec.Decode(&item); err != nil {
+					return nil, 0, err
+				}
+				items = append(items, item)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, 0, err
+			}
+		case strings.EqualFold(key, "pages"):
+			var n json.Number
+			if err := dec.Decode(&n); err != nil {
+				return nil, 0, err
+			}
+			f, err := n.Float64()
+			if err != nil {
+				return nil, 0, err
+			}
+			pages = int(f)
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, 0, err
+	}
+	if !sawItems {
+		return nil, 0, fmt.Errorf("the answer has no %q list", itemsKey)
+	}
+	return items, pages, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("expected %q, found %v", want, tok)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 )
@@ -99,6 +100,9 @@ const OperationMarkerField = "tykportal_operation"
 type markerMeta string
 
 func (m *markerMeta) UnmarshalJSON(b []byte) error {
+	if !bytes.Contains(b, []byte(OperationMarkerField)) {
+		return nil // nearly every policy: no nested decode
+	}
 	var v struct {
 		Marker json.RawMessage `json:"tykportal_operation"`
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The policy codec keeps every field it does not model, raw, and writes it
@@ -247,11 +248,17 @@ func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []b
 
 func decodeFloat(v json.RawMessage, dst *float64) error {
 	v = bytes.TrimSpace(v)
-	s := string(v)
-	if len(v) > 0 && v[0] == '"' {
-		if err := json.Unmarshal(v, &s); err != nil {
-			return err
+	var s string
+	switch {
+	case len(v) > 0 && v[0] == '"':
+		var ok bool
+		if s, ok = plainString(v); !ok {
+			if err := json.Unmarshal(v, &s); err != nil {
+				return err
+			}
 		}
+	default:
+		s = string(v)
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -273,8 +280,26 @@ func decodeInt(v json.RawMessage, dst *int64) error {
 	return nil
 }
 
+// plainString returns the contents of a JSON string that needs no
+// unescaping (no backslash, valid UTF-8): most strings, decoded without a
+// nested json.Unmarshal. v has been validated as JSON by the caller's decoder.
+func plainString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	in := v[1 : len(v)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
+}
+
 func decodeStringOrNumber(v json.RawMessage, dst *string) error {
 	v = bytes.TrimSpace(v)
+	if s, ok := plainString(v); ok {
+		*dst = s
+		return nil
+	}
 	if len(v) > 0 && v[0] == '"' {
 		return json.Unmarshal(v, dst)
 	}
@@ -297,6 +322,10 @@ func decodeObjectID(v json.RawMessage, dst *string) error {
 			return err
 		}
 		*dst = o.OID
+		return nil
+	}
+	if s, ok := plainString(v); ok {
+		*dst = s
 		return nil
 	}
 	return json.Unmarshal(v, dst)

@@ -243,6 +243,7 @@ func localState(tx *store.Tx, name string) (Local, error) {
 }
 
 func writeChanges(tx *store.Tx, plan *Plan) error {
+	recs := make([]store.Record, 0, len(plan.Changes))
 	for _, c := range plan.Changes {
 		switch {
 		case c.Product != nil:
@@ -253,9 +254,7 @@ func writeChanges(tx *store.Tx, plan *Plan) error {
 				}
 				c.Product.ID = id
 			}
-			if err := catalog.PutProduct(tx, *c.Product); err != nil {
-				return err
-			}
+			recs = append(recs, store.Record{Bucket: store.Products, Key: store.IDKey(c.Product.ID), Value: c.Product})
 		case c.Plan != nil:
 			if c.Action == catalog.ActionCreate {
 				id, err := tx.NextID(store.Plans)
@@ -264,12 +263,10 @@ func writeChanges(tx *store.Tx, plan *Plan) error {
 				}
 				c.Plan.ID = id
 			}
-			if err := catalog.PutPlan(tx, *c.Plan); err != nil {
-				return err
-			}
+			recs = append(recs, store.Record{Bucket: store.Plans, Key: store.IDKey(c.Plan.ID), Value: c.Plan})
 		}
 	}
-	return nil
+	return tx.PutRecords(recs)
 }
 
 // recordOutcome writes the result on the provider (status, last sync) and
@@ -289,14 +286,17 @@ func (e *Engine) recordOutcome(tx *store.Tx, name string, r catalog.SyncResult, 
 		t := r.StartedAt
 		p.LastSyncAt = &t
 	}
-	if err := provider.Put(tx, p); err != nil {
-		return err
-	}
 	id, err := tx.NextID(store.SyncHistory)
 	if err != nil {
 		return err
 	}
-	if err := tx.Put(store.SyncHistory, store.IDKey(id), r); err != nil {
+	// Both records hold the whole result; a first sync's has thousands of
+	// changes, so they are encoded side by side.
+	err = tx.PutLargeRecords([]store.Record{
+		{Bucket: store.Providers, Key: []byte(p.Name), Value: p},
+		{Bucket: store.SyncHistory, Key: store.IDKey(id), Value: r},
+	})
+	if err != nil {
 		return err
 	}
 	return pruneHistory(tx, name, e.historySize())

@@ -102,12 +102,25 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 	products := map[string]*dashboard.Policy{}
 	plans := map[string]*dashboard.Policy{}
 	seen := map[string]bool{}
-	ordered := make([]*dashboard.Policy, 0, len(policies))
-	for i := range policies {
-		ordered = append(ordered, &policies[i])
+	// In identity order, first come first in a tie (the duplicate rule); the
+	// identities are computed once, not in every comparison.
+	type keyed struct {
+		id  string
+		at  int
+		pol *dashboard.Policy
 	}
-	sort.SliceStable(ordered, func(i, j int) bool { return ordered[i].Identity() < ordered[j].Identity() })
-	for _, pol := range ordered {
+	byID := make([]keyed, len(policies))
+	for i := range policies {
+		byID[i] = keyed{id: policies[i].Identity(), at: i, pol: &policies[i]}
+	}
+	slices.SortFunc(byID, func(a, b keyed) int {
+		if c := strings.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return a.at - b.at
+	})
+	for _, k := range byID {
+		pol := k.pol
 		if !provider.MatchesTags(p.PolicyTags, pol.Tags) {
 			continue
 		}
