@@ -68,6 +68,13 @@ func (e *Engine) Sync(ctx context.Context, names []string, opts Options) ([]cata
 			results[i] = e.fetch(ctx, p)
 		}()
 	}
+	// Meanwhile read the local catalogues: the network wait is free time.
+	var pre preloaded
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		pre = e.preload(ctx, providers)
+	}()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -80,7 +87,7 @@ func (e *Engine) Sync(ctx context.Context, names []string, opts Options) ([]cata
 	defer db.Close()
 	out := make([]catalog.SyncResult, 0, len(results))
 	for _, f := range results {
-		r, err := e.apply(ctx, db, f, opts)
+		r, err := e.apply(ctx, db, f, pre, opts)
 		if err != nil {
 			// The local write itself failed: report it as this provider's failure.
 			r = e.failed(f, fmt.Errorf("sync provider %q: save: %w", f.p.Name, err), opts)
@@ -182,7 +189,54 @@ func (e *Engine) failed(f fetched, err error, opts Options) catalog.SyncResult {
 
 // apply plans against the fresh local state and writes one provider's
 // changes and outcome in one transaction (a view in a dry run).
-func (e *Engine) apply(ctx context.Context, db *store.DB, f fetched, opts Options) (catalog.SyncResult, error) {
+// preloaded is the local catalogue of each provider as read during the
+// fetch, and the transaction it was read in.
+type preloaded struct {
+	txID  int
+	local map[string]Local
+}
+
+// preload reads every provider's local catalogue in one read transaction.
+// Any failure only means apply reads it itself.
+func (e *Engine) preload(ctx context.Context, providers []provider.Provider) preloaded {
+	db, err := e.OpenDB(ctx, true)
+	if err != nil {
+		return preloaded{}
+	}
+	defer db.Close()
+	var pre preloaded
+	err = db.View(ctx, func(tx *store.Tx) error {
+		pre = preloaded{txID: tx.ID(), local: map[string]Local{}}
+		for _, p := range providers {
+			l, err := localState(tx, p.Name)
+			if err != nil {
+				return err
+			}
+			pre.local[p.Name] = l
+		}
+		return nil
+	})
+	if err != nil {
+		return preloaded{}
+	}
+	return pre
+}
+
+// localFor returns the provider's catalogue as of tx: the preloaded one when
+// nothing was committed since it was read, else read now.
+func (pre preloaded) localFor(tx *store.Tx, name string) (Local, error) {
+	// A write transaction's id is one more than the last committed one.
+	current := tx.ID()
+	if tx.Writable() {
+		current--
+	}
+	if l, ok := pre.local[name]; ok && current == pre.txID {
+		return l, nil
+	}
+	return localState(tx, name)
+}
+
+func (e *Engine) apply(ctx context.Context, db *store.DB, f fetched, pre preloaded, opts Options) (catalog.SyncResult, error) {
 	if f.err != nil {
 		r := e.failed(f, f.err, opts)
 		if opts.DryRun {
@@ -194,7 +248,7 @@ func (e *Engine) apply(ctx context.Context, db *store.DB, f fetched, opts Option
 	}
 	var result catalog.SyncResult
 	run := func(tx *store.Tx) error {
-		local, err := localState(tx, f.p.Name)
+		local, err := pre.localFor(tx, f.p.Name)
 		if err != nil {
 			return err
 		}

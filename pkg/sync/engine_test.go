@@ -1,0 +1,146 @@
+package sync
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/dashboard"
+	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
+	"github.com/tykportal/tykportal/pkg/provider"
+	"github.com/tykportal/tykportal/pkg/store"
+)
+
+// hookSource runs a hook before listing policies: another process's write
+// landing while the sync waits for the network.
+type hookSource struct {
+	Source
+	hook func()
+}
+
+func (h hookSource) ListPolicies(ctx context.Context) ([]dashboard.Policy, error) {
+	if h.hook != nil {
+		h.hook()
+	}
+	return h.Source.ListPolicies(ctx)
+}
+
+// The local catalogue is read while the fetch runs; a commit that lands
+// after that read must not be lost: the sync plans on the fresh state.
+func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
+	ctx := context.Background()
+	const org = "5fd08e0f69710900018bc195"
+	sim := dashboardtest.NewServer(t, dashboardtest.Defaults())
+	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "t.db")
+	open := func(ctx context.Context, ro bool) (*store.DB, error) {
+		return store.Open(ctx, path, store.Options{ReadOnly: ro})
+	}
+	db, err := open(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		return provider.Put(tx, provider.Provider{Name: "prod", URL: sim.URL, OrgID: org, PolicyTags: []string{"portal"}})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hook func()
+	e := &Engine{
+		OpenDB: open,
+		SourceFor: func(ctx context.Context, p provider.Provider) (Source, error) {
+			c, err := dashboard.New(dashboard.Config{BaseURL: p.URL, Secret: "demo-admin-key-org1", OrgID: org})
+			return hookSource{Source: c, hook: hook}, err
+		},
+	}
+	sync := func() catalog.SyncResult {
+		t.Helper()
+		rs, err := e.Sync(ctx, nil, Options{AllowMassHide: true})
+		if err != nil || len(rs) != 1 || rs[0].Status != catalog.SyncOK {
+			t.Fatalf("%v %+v", err, rs)
+		}
+		return rs[0]
+	}
+	sync()
+	product := func() catalog.Product {
+		t.Helper()
+		db, err := open(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var out catalog.Product
+		err = db.View(ctx, func(tx *store.Tx) error {
+			ps, err := catalog.ListProducts(tx, "prod", catalog.AllItems)
+			for _, p := range ps {
+				if p.Name == "Payments Product" {
+					out = p
+				}
+			}
+			return err
+		})
+		if err != nil || out.ID == 0 {
+			t.Fatalf("no Payments Product: %v", err)
+		}
+		return out
+	}
+	before := product()
+	if before.Published {
+		t.Fatal("published before the test publishes it")
+	}
+	// The Dashboard renames the policy, so the next sync rewrites the
+	// product; while it fetches, another process publishes the product.
+	if err := sim.UpdatePolicy(before.PolicyMID, func(p map[string]any) { p["name"] = "Payments Renamed" }); err != nil {
+		t.Fatal(err)
+	}
+	hook = func() {
+		// Let the preload read first (it opens the file at once; this waits
+		// for it), so that the write lands after it.
+		time.Sleep(100 * time.Millisecond)
+		db, err := open(ctx, false)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer db.Close()
+		err = db.Update(ctx, func(tx *store.Tx) error {
+			p, err := catalog.GetProduct(tx, before.ID)
+			if err != nil {
+				return err
+			}
+			p.Published = true
+			return catalog.PutProduct(tx, p)
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	r := sync()
+	if r.Products.Updated == 0 {
+		t.Fatalf("the rename did not update the product: %+v", r.Products)
+	}
+	db, err = open(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(ctx, func(tx *store.Tx) error {
+		p, err := catalog.GetProduct(tx, before.ID)
+		if err != nil {
+			return err
+		}
+		if p.Name != "Payments Renamed" || !p.Published {
+			t.Errorf("after the sync: name %q, published %v: a write that landed during the fetch was lost", p.Name, p.Published)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
