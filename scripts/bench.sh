@@ -29,13 +29,13 @@ go test -run '^$' -bench 'ListPolicies10k' -benchtime 5x ./pkg/dashboard/ | grep
 go build -o "$work/tykportal" ./cmd/tykportal
 go build -o "$work/dashboard-sim" ./cmd/dashboard-sim
 
-# start_sim POLICIES APIS: (re)start the simulator with generated data and
-# set $url. Not called in $(...): the background process would keep the
-# substitution's pipe open.
+# start_sim POLICIES APIS [LATENCY]: (re)start the simulator with generated
+# data and set $url. Not called in $(...): the background process would keep
+# the substitution's pipe open.
 start_sim() {
   if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
   rm -f "$work/url"
-  "$work/dashboard-sim" --generate-policies "$1" --generate-apis "$2" --generate-org bench-org --url-file "$work/url" >/dev/null 2>&1 &
+  "$work/dashboard-sim" --generate-policies "$1" --generate-apis "$2" --generate-org bench-org --latency "${3:-0s}" --url-file "$work/url" >/dev/null 2>&1 &
   sim_pid=$!
   for _ in $(seq 1 400); do [ -s "$work/url" ] && break; sleep 0.05; done
   url=$(cat "$work/url")
@@ -66,6 +66,36 @@ for _ in range(n):
 print("median %.1f ms over %d runs (min %.1f, max %.1f)" % (statistics.median(times), n, min(times), max(times)))
 PY
 }
+
+echo "== the real binary against the simulator as its own process (as a Dashboard is), 20 ms latency"
+echo "   7 rounds of: transfer bound (two concurrent curl GETs of the p=-2 answers, bodies discarded),"
+echo "   first sync into a fresh state file, second sync (nothing changed); medians"
+start_sim 10000 2000 20ms
+python3 - "$work/tykportal" "$url" "$work" <<'PY'
+import os, shutil, statistics, subprocess, sys, time
+binary, url, work = sys.argv[1:]
+env = dict(os.environ, TYKPORTAL_SECRET_BENCH="bench-admin-key")
+def ms(t): return (time.perf_counter() - t) * 1000
+def bound():
+    t = time.perf_counter()
+    ps = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", "-H", "Authorization: bench-admin-key", url + p])
+          for p in ("/api/portal/policies?p=-2", "/api/apis?p=-2")]
+    for p in ps:
+        p.wait()
+    return ms(t)
+B, S, R = [], [], []
+for i in range(7):
+    d = os.path.join(work, "round-%d" % i)
+    e = dict(env, TYKPORTAL_DB=os.path.join(d, "t.db"))
+    subprocess.run([binary, "provider", "add", "bench", "--url", url, "--skip-check", "--org-id", "bench-org", "-q"], env=e, check=True)
+    B.append(bound())
+    t = time.perf_counter(); subprocess.run([binary, "sync", "-q", "--allow-mass-hide"], env=e, check=True, stdout=subprocess.DEVNULL); S.append(ms(t))
+    t = time.perf_counter(); subprocess.run([binary, "sync", "-q"], env=e, check=True, stdout=subprocess.DEVNULL); R.append(ms(t))
+    shutil.rmtree(d)
+b, s, r = statistics.median(B), statistics.median(S), statistics.median(R)
+print("   bound %.0f ms; first sync %.0f ms = %.2fx the bound (goal 1.5x); second sync %.0f ms = %.2fx" % (b, s, s / b, r, r / b))
+print("   rounds: bound %s; first %s; second %s" % ([round(x) for x in B], [round(x) for x in S], [round(x) for x in R]))
+PY
 
 echo "== peak memory of a first sync with the real binary (growth should be linear)"
 export TYKPORTAL_SECRET_BENCH=bench-admin-key

@@ -280,8 +280,15 @@ func (a *App) providerListCommand() *cobra.Command {
 			var ps []provider.Provider
 			err := a.view(cmd.Context(), func(tx *store.Tx) error {
 				var err error
-				ps, err = provider.List(tx)
-				return err
+				if ps, err = provider.List(tx); err != nil {
+					return err
+				}
+				for i := range ps {
+					if err := provider.WithLastSync(tx, &ps[i]); err != nil {
+						return err
+					}
+				}
+				return nil
 			})
 			if err != nil && !errors.Is(err, store.ErrNoState) {
 				return err
@@ -333,6 +340,9 @@ func (a *App) providerShowCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := a.getProvider(cmd.Context(), args[0])
 			if err != nil {
+				return err
+			}
+			if err := a.view(cmd.Context(), func(tx *store.Tx) error { return provider.WithLastSync(tx, &p) }); err != nil {
 				return err
 			}
 			p.SecretSource = a.effectiveSource(p)

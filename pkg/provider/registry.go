@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/store"
 )
 
@@ -26,6 +27,35 @@ func Get(tx *store.Tx, name string) (Provider, error) {
 // List returns every provider in name order.
 func List(tx *store.Tx) ([]Provider, error) {
 	return store.List[Provider](tx, store.Providers)
+}
+
+// WithLastSync gives p its whole last sync result, change and skip lists
+// included (see SetLastSync). A record written before results were kept
+// apart already holds it whole.
+func WithLastSync(tx *store.Tx, p *Provider) error {
+	raw, err := tx.GetRaw(store.LastSyncs, []byte(p.Name))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var r catalog.SyncResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("read the last sync of provider %q: %w", p.Name, err)
+	}
+	p.LastSync = &r
+	return nil
+}
+
+// SetLastSync records r, already encoded as raw, as p's last sync: whole in
+// the last_sync bucket, and on p without its change and skip lists, which
+// after a first sync of 10,000 policies are megabytes that every command
+// reading the provider would decode. The caller writes p.
+func SetLastSync(tx *store.Tx, p *Provider, r catalog.SyncResult, raw []byte) error {
+	r.Changes, r.Skipped = nil, nil
+	p.LastSync = &r
+	return tx.PutRaw(store.LastSyncs, []byte(p.Name), raw)
 }
 
 // Put writes a provider record.
@@ -62,6 +92,9 @@ func Delete(tx *store.Tx, name string) error {
 				return err
 			}
 		}
+	}
+	if err := tx.Delete(store.LastSyncs, []byte(name)); err != nil {
+		return err
 	}
 	return tx.Delete(store.Providers, []byte(name))
 }

@@ -41,11 +41,16 @@ const (
 	// is committed before the call and removed with the object's own local
 	// record, so a crash in between leaves evidence for `doctor`.
 	Operations Bucket = "operations"
+	// LastSyncs holds each provider's whole last sync result by provider
+	// name; the provider record keeps it without its (long) lists, since
+	// nearly every command reads provider records.
+	LastSyncs Bucket = "last_sync"
 )
 
-// A file written before the operations bucket existed gets it on its first
-// write (PutRaw and NextID create buckets), so it needs no schema change.
-var allBuckets = []Bucket{Providers, Products, Plans, Credentials, SyncHistory, Meta, Operations}
+// A file written before the operations and last_sync buckets existed gets
+// them on its first write (PutRaw and NextID create buckets), so it needs no
+// schema change.
+var allBuckets = []Bucket{Providers, Products, Plans, Credentials, SyncHistory, Meta, Operations, LastSyncs}
 
 // Errors of opening and reading the state file.
 var (

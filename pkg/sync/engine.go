@@ -1,7 +1,9 @@
 package sync
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -344,13 +346,19 @@ func (e *Engine) recordOutcome(tx *store.Tx, name string, r catalog.SyncResult, 
 	if err != nil {
 		return err
 	}
-	// Both records hold the whole result; a first sync's has thousands of
-	// changes, so they are encoded side by side.
-	err = tx.PutLargeRecords([]store.Record{
-		{Bucket: store.Providers, Key: []byte(p.Name), Value: p},
-		{Bucket: store.SyncHistory, Key: store.IDKey(id), Value: r},
-	})
+	// The whole result, encoded once, goes to the history and to the
+	// provider's last sync; the provider record keeps a slim copy.
+	raw, err := json.Marshal(r)
 	if err != nil {
+		return fmt.Errorf("encode the sync result: %w", err)
+	}
+	if err := tx.PutRaw(store.SyncHistory, store.IDKey(id), raw); err != nil {
+		return err
+	}
+	if err := provider.SetLastSync(tx, &p, r, raw); err != nil {
+		return err
+	}
+	if err := provider.Put(tx, p); err != nil {
 		return err
 	}
 	return pruneHistory(tx, name, e.historySize())
@@ -365,7 +373,20 @@ func (e *Engine) historySize() int {
 
 func pruneHistory(tx *store.Tx, name string, keep int) error {
 	var mine [][]byte
-	err := tx.ForEach(store.SyncHistory, func(k, v []byte) error {
+	quoted, err := json.Marshal(name)
+	if err != nil {
+		return err
+	}
+	ours := append([]byte(`{"provider":`), quoted...)
+	err = tx.ForEach(store.SyncHistory, func(k, v []byte) error {
+		// Records are encoded by this package with the provider first; a
+		// prefix check spares decoding megabytes of old change lists.
+		if bytes.HasPrefix(v, []byte(`{"provider":`)) {
+			if bytes.HasPrefix(v, ours) && len(v) > len(ours) && (v[len(ours)] == ',' || v[len(ours)] == '}') {
+				mine = append(mine, append([]byte(nil), k...))
+			}
+			return nil
+		}
 		var r struct {
 			Provider string `json:"provider"`
 		}

@@ -144,3 +144,75 @@ func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The history keeps the last HistorySize results of each provider, also
+// when one provider's name is a prefix of another's.
+func TestHistoryIsBoundedPerProvider(t *testing.T) {
+	ctx := context.Background()
+	const org = "5fd08e0f69710900018bc195"
+	sim := dashboardtest.NewServer(t, dashboardtest.Defaults())
+	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "t.db")
+	open := func(ctx context.Context, ro bool) (*store.DB, error) {
+		return store.Open(ctx, path, store.Options{ReadOnly: ro})
+	}
+	db, err := open(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		for _, name := range []string{"a", "ab"} {
+			if err := provider.Put(tx, provider.Provider{Name: name, URL: sim.URL, OrgID: org, PolicyTags: []string{"portal"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{
+		OpenDB:      open,
+		HistorySize: 3,
+		SourceFor: func(ctx context.Context, p provider.Provider) (Source, error) {
+			return dashboard.New(dashboard.Config{BaseURL: p.URL, Secret: "demo-admin-key-org1", OrgID: org})
+		},
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := e.Sync(ctx, []string{"a", "ab"}, Options{AllowMassHide: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Sync(ctx, []string{"ab"}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err = open(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(ctx, func(tx *store.Tx) error {
+		all, err := store.List[catalog.SyncResult](tx, store.SyncHistory)
+		if err != nil {
+			return err
+		}
+		count := map[string]int{}
+		for _, r := range all {
+			count[r.Provider]++
+		}
+		if count["a"] != 3 || count["ab"] != 3 || len(all) != 6 {
+			t.Errorf("history per provider: %v (%d records), want 3 each", count, len(all))
+		}
+		// The newest record is the last sync, of "ab" alone.
+		if last := all[len(all)-1]; last.Provider != "ab" {
+			t.Errorf("newest record is %q's", last.Provider)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
