@@ -33,29 +33,33 @@ func List(tx *store.Tx) ([]Provider, error) {
 // included (see SetLastSync). A record written before results were kept
 // apart already holds it whole.
 func WithLastSync(tx *store.Tx, p *Provider) error {
-	raw, err := tx.GetRaw(store.LastSyncs, []byte(p.Name))
+	key, err := tx.GetRaw(store.LastSyncs, []byte(p.Name))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	var r catalog.SyncResult
-	if err := json.Unmarshal(raw, &r); err != nil {
+	r, err := store.Get[catalog.SyncResult](tx, store.SyncHistory, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // pruned: the slim copy is all there is
+	}
+	if err != nil {
 		return fmt.Errorf("read the last sync of provider %q: %w", p.Name, err)
 	}
 	p.LastSync = &r
 	return nil
 }
 
-// SetLastSync records r, already encoded as raw, as p's last sync: whole in
-// the last_sync bucket, and on p without its change and skip lists, which
-// after a first sync of 10,000 policies are megabytes that every command
-// reading the provider would decode. The caller writes p.
-func SetLastSync(tx *store.Tx, p *Provider, r catalog.SyncResult, raw []byte) error {
+// SetLastSync makes r, kept in the sync history under historyKey, p's last
+// sync: the provider record gets it without its change and skip lists,
+// which after a first sync of 10,000 policies are megabytes that every
+// command reading the provider would decode, and the last_sync bucket
+// points to the whole result. The caller writes p.
+func SetLastSync(tx *store.Tx, p *Provider, r catalog.SyncResult, historyKey []byte) error {
 	r.Changes, r.Skipped = nil, nil
 	p.LastSync = &r
-	return tx.PutRaw(store.LastSyncs, []byte(p.Name), raw)
+	return tx.PutRaw(store.LastSyncs, []byte(p.Name), historyKey)
 }
 
 // Put writes a provider record.

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -11,10 +10,10 @@ import (
 	"github.com/tykportal/tykportal/pkg/store"
 )
 
-// The last sync result is kept whole apart from the provider record, which
+// The last sync result is kept whole in the history, the provider record
 // holds it without its lists; WithLastSync gives it back whole, a record
-// written the old way (whole, no separate result) reads unchanged, and
-// Delete removes both.
+// written the old way (whole, no pointer) reads unchanged, and Delete
+// removes the pointer.
 func TestLastSyncKeptApart(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.Options{})
@@ -25,10 +24,12 @@ func TestLastSyncKeptApart(t *testing.T) {
 	r := catalog.SyncResult{Provider: "a", Status: catalog.SyncOK,
 		Changes: []catalog.Change{{Action: catalog.ActionCreate, Kind: catalog.KindProduct, Name: "x"}},
 		Skipped: []catalog.SkippedItem{{PolicyID: "p", Reason: "inactive"}}}
-	raw, _ := json.Marshal(r)
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		p := Provider{Name: "a"}
-		if err := SetLastSync(tx, &p, r, raw); err != nil {
+		if err := tx.Put(store.SyncHistory, store.IDKey(7), r); err != nil {
+			return err
+		}
+		if err := SetLastSync(tx, &p, r, store.IDKey(7)); err != nil {
 			return err
 		}
 		if len(p.LastSync.Changes) != 0 || len(p.LastSync.Skipped) != 0 || p.LastSync.Status != catalog.SyncOK {

@@ -41,9 +41,9 @@ const (
 	// is committed before the call and removed with the object's own local
 	// record, so a crash in between leaves evidence for `doctor`.
 	Operations Bucket = "operations"
-	// LastSyncs holds each provider's whole last sync result by provider
-	// name; the provider record keeps it without its (long) lists, since
-	// nearly every command reads provider records.
+	// LastSyncs maps a provider name to the sync history key of its last
+	// result; the provider record keeps that result without its (long)
+	// lists, since nearly every command reads provider records.
 	LastSyncs Bucket = "last_sync"
 )
 

@@ -346,16 +346,12 @@ func (e *Engine) recordOutcome(tx *store.Tx, name string, r catalog.SyncResult, 
 	if err != nil {
 		return err
 	}
-	// The whole result, encoded once, goes to the history and to the
-	// provider's last sync; the provider record keeps a slim copy.
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("encode the sync result: %w", err)
-	}
-	if err := tx.PutRaw(store.SyncHistory, store.IDKey(id), raw); err != nil {
+	// The whole result goes to the history, which the provider's last
+	// sync points to; the provider record keeps a slim copy.
+	if err := tx.Put(store.SyncHistory, store.IDKey(id), r); err != nil {
 		return err
 	}
-	if err := provider.SetLastSync(tx, &p, r, raw); err != nil {
+	if err := provider.SetLastSync(tx, &p, r, store.IDKey(id)); err != nil {
 		return err
 	}
 	if err := provider.Put(tx, p); err != nil {
