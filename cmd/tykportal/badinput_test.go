@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -19,37 +16,11 @@ import (
 // short line on stderr in which nothing can drive a terminal, prints nothing
 // on stdout, and leaves the state file byte for byte as it was.
 func TestBadInputMatrix(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "tykportal")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	sim := dashboardtest.New(dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Seed: 9})
-	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	dir := t.TempDir()
-	db := filepath.Join(dir, "state", "t.db")
-	env := append(os.Environ(), "TYKPORTAL_DB="+db, "TYKPORTAL_SECRET_PROD=demo-admin-key-org1", "HOME="+dir, "TYKPORTAL_SECRET_STORE=file")
-	run := func(stdin string, args ...string) (string, string, int) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		cmd.Stdin = strings.NewReader(stdin)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return out.String(), errb.String(), ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), 0
-	}
+	_, srv := seedSim(t, dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Seed: 9})
+	tp := newCLI(t, buildBinary(t), "TYKPORTAL_SECRET_PROD=demo-admin-key-org1", "TYKPORTAL_SECRET_STORE=file")
+	db := tp.dbPath()
 	for _, setup := range [][]string{{"provider", "add", "prod", "--url", srv.URL, "--policy-tags", "portal"}, {"sync"}, {"products", "publish", "1"}, {"plans", "publish", "1"}} {
-		if _, stderr, code := run("", setup...); code != 0 {
-			t.Fatalf("setup %v: %s", setup, stderr)
-		}
+		tp.must(setup...)
 	}
 
 	values := map[string]string{
@@ -130,7 +101,8 @@ func TestBadInputMatrix(t *testing.T) {
 			}
 			total++
 			label := strings.Join(c.args, " ") + " with " + name
-			stdout, stderr, code := run("secret\n", args...)
+			r := tp.runIn("", "secret\n", args...)
+			stdout, stderr, code := r.stdout, r.stderr, r.code
 			switch {
 			case code != 2:
 				t.Errorf("%s: exit %d, want 2; stderr %.200q", label, code, stderr)

@@ -1,12 +1,6 @@
 package main
 
 import (
-	"bytes"
-
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -19,34 +13,12 @@ import (
 // one state file, several rounds: each either succeeds or fails with the
 // "in use" message within the lock timeout, and the file is never damaged.
 func TestEightProcesses(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "tykportal")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	sim := dashboardtest.New(dashboardtest.Options{UsersMe: true, Seed: 5})
-	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
-		t.Fatal(err)
-	}
+	sim, srv := seedSim(t, dashboardtest.Options{UsersMe: true, Seed: 5})
 	sim.Generate("5fd08e0f69710900018bc195", 2000, 200, 2)
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	dir := t.TempDir()
-	env := append(os.Environ(), "TYKPORTAL_DB="+filepath.Join(dir, "state", "t.db"), "TYKPORTAL_SECRET_PROD=demo-admin-key-org1",
-		"TYKPORTAL_LOCK_TIMEOUT=2s", "HOME="+dir)
+	tp := newCLI(t, buildBinary(t), "TYKPORTAL_SECRET_PROD=demo-admin-key-org1", "TYKPORTAL_LOCK_TIMEOUT=2s")
 	run := func(args ...string) (string, int, time.Duration) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		start := time.Now()
-		err := cmd.Run()
-		took := time.Since(start)
-		if ee, ok := err.(*exec.ExitError); ok {
-			return errb.String(), ee.ExitCode(), took
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return errb.String(), 0, took
+		r := tp.run(args...)
+		return r.stderr, r.code, r.took
 	}
 	if stderr, code, _ := run("provider", "add", "prod", "--url", srv.URL, "--skip-check"); code != 0 {
 		t.Fatal(stderr)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,10 +26,7 @@ import (
 func TestCrashRevealsNoSecret(t *testing.T) {
 	const canarySecret = "canary-secret-3c1f9e-never-in-a-trace"
 	const org = "5fd08e0f69710900018bc195"
-	bin := filepath.Join(t.TempDir(), "tykportal")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	// Allow core files for the children, as a careless shell would.
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &lim); err != nil {
@@ -43,27 +39,10 @@ func TestCrashRevealsNoSecret(t *testing.T) {
 	}
 	defer syscall.Setrlimit(syscall.RLIMIT_CORE, &saved)
 
-	sim := dashboardtest.New(dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Seed: 31})
-	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
-		t.Fatal(err)
-	}
+	sim, srv := seedSim(t, dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Seed: 31})
 	sim.AddUser(dashboardtest.User{OrgID: org, Email: "canary@example.com", AccessKey: canarySecret, Active: true})
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "state", "t.db")
-	env := append(os.Environ(), "TYKPORTAL_DB="+dbPath, "TYKPORTAL_SECRET_PROD="+canarySecret,
-		"TYKPORTAL_LOCK_TIMEOUT=20s", "HOME="+dir, "NO_COLOR=1", "GOTRACEBACK=crash")
-	must := func(args ...string) string {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%v: %v: %s", args, err, errb.String())
-		}
-		return out.String()
-	}
+	c := newCLI(t, bin, "TYKPORTAL_SECRET_PROD="+canarySecret, "TYKPORTAL_LOCK_TIMEOUT=20s", "GOTRACEBACK=crash")
+	dbPath, must := c.dbPath(), c.must
 	must("provider", "add", "prod", "--url", srv.URL, "--policy-tags", "portal")
 	must("sync")
 	var products, plans []struct {
@@ -80,13 +59,8 @@ func TestCrashRevealsNoSecret(t *testing.T) {
 	// takes the state file, so the command then waits holding the key.
 	sim.SetFault("POST", "/api/keys", 0, dashboardtest.Fault{Hold: time.Second})
 	crashDir := t.TempDir()
-	cmd := exec.Command(bin, "credentials", "issue", "--product", itoa(pay), "--plan", itoa(gold), "--consumer", "dev@example.com")
-	cmd.Env, cmd.Dir = env, crashDir
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := c.start(crashDir, &stderr, "credentials", "issue", "--product", itoa(pay), "--plan", itoa(gold), "--consumer", "dev@example.com")
 	for deadline := time.Now().Add(10 * time.Second); len(sim.Keys("")) == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the key was never created")

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,39 +24,10 @@ func TestKillDuringCreateAndIssue(t *testing.T) {
 	if testing.Short() {
 		runs = 8
 	}
-	bin := filepath.Join(t.TempDir(), "tykportal")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	sim := dashboardtest.New(dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Seed: 17})
-	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	dir := t.TempDir()
-	env := append(os.Environ(), "TYKPORTAL_DB="+filepath.Join(dir, "state", "t.db"), "TYKPORTAL_SECRET_PROD=demo-admin-key-org1",
-		"TYKPORTAL_LOCK_TIMEOUT=5s", "HOME="+dir, "NO_COLOR=1")
-	run := func(args ...string) (string, string, int) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return out.String(), errb.String(), ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), 0
-	}
-	must := func(args ...string) string {
-		out, stderr, code := run(args...)
-		if code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, stderr)
-		}
-		return out
-	}
+	bin := buildBinary(t)
+	sim, srv := seedSim(t, dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Seed: 17})
+	c := newCLI(t, bin, "TYKPORTAL_SECRET_PROD=demo-admin-key-org1", "TYKPORTAL_LOCK_TIMEOUT=5s")
+	must := c.must
 	must("provider", "add", "prod", "--url", srv.URL, "--policy-tags", "portal")
 	must("sync")
 	var products []struct {
@@ -90,11 +57,7 @@ func TestKillDuringCreateAndIssue(t *testing.T) {
 			args = []string{"products", "create", "--provider", "prod", "--name", fmt.Sprintf("Crash %d", i), "--api", "payments"}
 		}
 		marked := markedObjects(sim)
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd := c.start("", nil, args...)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
@@ -107,7 +70,7 @@ func TestKillDuringCreateAndIssue(t *testing.T) {
 		// Dashboard would, before looking.
 		time.Sleep(350 * time.Millisecond)
 		created := len(markedObjects(sim)) > len(marked)
-		orphans := checkEveryObjectAccounted(t, run, sim)
+		orphans := checkEveryObjectAccounted(t, c, sim)
 		switch {
 		case !created:
 			before++
@@ -120,12 +83,11 @@ func TestKillDuringCreateAndIssue(t *testing.T) {
 	}
 	sim.ClearFaults()
 	must("doctor", "--repair", "--grace", "0s")
-	if orphans := checkEveryObjectAccounted(t, run, sim); orphans != 0 {
+	if orphans := checkEveryObjectAccounted(t, c, sim); orphans != 0 {
 		t.Fatalf("%d orphans after doctor --repair", orphans)
 	}
-	_, stderr, _ := run("doctor")
-	if !bytes.Contains([]byte(stderr), []byte("No interrupted operations")) {
-		t.Fatalf("journal not empty after repair: %s", stderr)
+	if r := c.run("doctor"); !strings.Contains(r.stderr, "No interrupted operations") {
+		t.Fatalf("journal not empty after repair: %s", r.stderr)
 	}
 	t.Logf("kill -9 during create/issue: %d runs: %d killed before the Dashboard acted, %d killed after it created the object (found and repaired by doctor), %d completed",
 		runs, before, lost, completed)
@@ -191,13 +153,13 @@ func markedObjects(sim *dashboardtest.Sim) map[string]string {
 // checkEveryObjectAccounted fails the test unless the state file opens and
 // every marked Dashboard object has a local record or is a doctor orphan;
 // it returns the number of orphans.
-func checkEveryObjectAccounted(t *testing.T, run func(...string) (string, string, int), sim *dashboardtest.Sim) int {
+func checkEveryObjectAccounted(t *testing.T, c *tool, sim *dashboardtest.Sim) int {
 	t.Helper()
-	if _, stderr, code := run("status", "-o", "json"); code != 0 {
-		t.Fatalf("the state file does not open after kill -9: %s", stderr)
+	if r := c.run("status", "-o", "json"); r.code != 0 {
+		t.Fatalf("the state file does not open after kill -9: %s", r.stderr)
 	}
 	local := map[string]bool{}
-	out, _, _ := run("credentials", "list", "-o", "json")
+	out := c.run("credentials", "list", "-o", "json").stdout
 	var creds []struct {
 		KeyHash string `json:"key_hash"`
 	}
@@ -205,7 +167,7 @@ func checkEveryObjectAccounted(t *testing.T, run func(...string) (string, string
 	for _, c := range creds {
 		local[c.KeyHash] = true
 	}
-	out, _, _ = run("products", "list", "--all", "-o", "json")
+	out = c.run("products", "list", "--all", "-o", "json").stdout
 	var prods []struct {
 		PolicyMID string `json:"policy_mid"`
 	}
@@ -213,10 +175,11 @@ func checkEveryObjectAccounted(t *testing.T, run func(...string) (string, string
 	for _, p := range prods {
 		local[p.PolicyMID] = true
 	}
-	out, stderr, code := run("doctor", "-o", "json")
-	if code > 1 {
-		t.Fatalf("doctor: exit %d: %s", code, stderr)
+	r := c.run("doctor", "-o", "json")
+	if r.code > 1 {
+		t.Fatalf("doctor: exit %d: %s", r.code, r.stderr)
 	}
+	out = r.stdout
 	var report struct {
 		Operations []struct {
 			State    string `json:"state"`

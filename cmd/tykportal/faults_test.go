@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -23,11 +21,7 @@ import (
 func TestFaultMatrix(t *testing.T) {
 	// The matrix runs the binary ~150 times, some with 50 MB answers: a
 	// build without the race detector keeps it CI-fast.
-	bin := filepath.Join(t.TempDir(), "tykportal")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	redirectTarget := httptest.NewServer(nil) // another host for the redirect fault
 	defer redirectTarget.Close()
 	faults := []struct {
@@ -73,28 +67,11 @@ func TestFaultMatrix(t *testing.T) {
 				total++
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					dir := t.TempDir()
-					sim := dashboardtest.New(dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Legacy: true, PageSize: 5, Seed: 3})
-					if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
-						t.Fatal(err)
-					}
-					srv := httptest.NewServer(sim.Handler())
-					defer srv.Close()
-					env := append(os.Environ(), "TYKPORTAL_DB="+filepath.Join(dir, "state", "t.db"), "TYKPORTAL_SECRET_PROD="+secret,
-						"TYKPORTAL_LOCK_TIMEOUT=5s", "HOME="+dir, "NO_COLOR=1")
+					sim, srv := seedSim(t, dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, Legacy: true, PageSize: 5, Seed: 3})
+					tp := newCLI(t, bin, "TYKPORTAL_SECRET_PROD="+secret, "TYKPORTAL_LOCK_TIMEOUT=5s")
 					run := func(args ...string) (string, string, int) {
-						cmd := exec.Command(bin, args...)
-						cmd.Env = env
-						var out, errb bytes.Buffer
-						cmd.Stdout, cmd.Stderr = &out, &errb
-						err := cmd.Run()
-						code := 0
-						if ee, ok := err.(*exec.ExitError); ok {
-							code = ee.ExitCode()
-						} else if err != nil {
-							t.Fatal(err)
-						}
-						return out.String(), errb.String(), code
+						r := tp.run(args...)
+						return r.stdout, r.stderr, r.code
 					}
 					for _, setup := range [][]string{
 						{"provider", "add", "prod", "--url", srv.URL, "--policy-tags", "portal"},
@@ -133,7 +110,7 @@ func TestFaultMatrix(t *testing.T) {
 					listBefore, _, _ := run("products", "list", "--all", "-o", "json")
 					plansBefore, _, _ := run("plans", "list", "--all", "-o", "json")
 					credsBefore, _, _ := run("credentials", "list", "-o", "json")
-					dbBefore, _ := os.ReadFile(filepath.Join(dir, "state", "t.db"))
+					dbBefore, _ := os.ReadFile(tp.dbPath())
 					sim.SetFault(c.method, path, page, f.fault)
 
 					// A short per-request timeout for the faulted command only.
@@ -172,7 +149,7 @@ func TestFaultMatrix(t *testing.T) {
 							t.Fatalf("the failed outcome was not recorded: %s", status)
 						}
 					} else {
-						dbAfter, _ := os.ReadFile(filepath.Join(dir, "state", "t.db"))
+						dbAfter, _ := os.ReadFile(tp.dbPath())
 						if !bytes.Equal(dbBefore, dbAfter) {
 							a, _, _ := run("products", "list", "--all", "-o", "json")
 							b, _, _ := run("plans", "list", "--all", "-o", "json")

@@ -27,11 +27,13 @@ func (h hookSource) ListPolicies(ctx context.Context) ([]dashboard.Policy, error
 	return h.Source.ListPolicies(ctx)
 }
 
-// The local catalogue is read while the fetch runs; a commit that lands
-// after that read must not be lost: the sync plans on the fresh state.
-func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
-	ctx := context.Background()
-	const org = "5fd08e0f69710900018bc195"
+const seedOrg = "5fd08e0f69710900018bc195"
+
+// engineWorld starts a simulator with the seed data and a state file
+// holding the named providers, all pointing to it; it returns the
+// simulator and the Engine's OpenDB.
+func engineWorld(t *testing.T, names ...string) (*dashboardtest.Server, func(context.Context, bool) (*store.DB, error)) {
+	t.Helper()
 	sim := dashboardtest.NewServer(t, dashboardtest.Defaults())
 	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
 		t.Fatal(err)
@@ -40,22 +42,35 @@ func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
 	open := func(ctx context.Context, ro bool) (*store.DB, error) {
 		return store.Open(ctx, path, store.Options{ReadOnly: ro})
 	}
-	db, err := open(ctx, false)
+	db, err := open(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(ctx, func(tx *store.Tx) error {
-		return provider.Put(tx, provider.Provider{Name: "prod", URL: sim.URL, OrgID: org, PolicyTags: []string{"portal"}})
+	defer db.Close()
+	err = db.Update(context.Background(), func(tx *store.Tx) error {
+		for _, name := range names {
+			if err := provider.Put(tx, provider.Provider{Name: name, URL: sim.URL, OrgID: seedOrg, PolicyTags: []string{"portal"}}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sim, open
+}
+
+// The local catalogue is read while the fetch runs; a commit that lands
+// after that read must not be lost: the sync plans on the fresh state.
+func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
+	ctx := context.Background()
+	sim, open := engineWorld(t, "prod")
 	var hook func()
 	e := &Engine{
 		OpenDB: open,
 		SourceFor: func(ctx context.Context, p provider.Provider) (Source, error) {
-			c, err := dashboard.New(dashboard.Config{BaseURL: p.URL, Secret: "demo-admin-key-org1", OrgID: org})
+			c, err := dashboard.New(dashboard.Config{BaseURL: p.URL, Secret: "demo-admin-key-org1", OrgID: seedOrg})
 			return hookSource{Source: c, hook: hook}, err
 		},
 	}
@@ -125,7 +140,7 @@ func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
 	if r.Products.Updated == 0 {
 		t.Fatalf("the rename did not update the product: %+v", r.Products)
 	}
-	db, err = open(ctx, true)
+	db, err := open(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,36 +164,12 @@ func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
 // when one provider's name is a prefix of another's.
 func TestHistoryIsBoundedPerProvider(t *testing.T) {
 	ctx := context.Background()
-	const org = "5fd08e0f69710900018bc195"
-	sim := dashboardtest.NewServer(t, dashboardtest.Defaults())
-	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "t.db")
-	open := func(ctx context.Context, ro bool) (*store.DB, error) {
-		return store.Open(ctx, path, store.Options{ReadOnly: ro})
-	}
-	db, err := open(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(ctx, func(tx *store.Tx) error {
-		for _, name := range []string{"a", "ab"} {
-			if err := provider.Put(tx, provider.Provider{Name: name, URL: sim.URL, OrgID: org, PolicyTags: []string{"portal"}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, open := engineWorld(t, "a", "ab")
 	e := &Engine{
 		OpenDB:      open,
 		HistorySize: 3,
 		SourceFor: func(ctx context.Context, p provider.Provider) (Source, error) {
-			return dashboard.New(dashboard.Config{BaseURL: p.URL, Secret: "demo-admin-key-org1", OrgID: org})
+			return dashboard.New(dashboard.Config{BaseURL: p.URL, Secret: "demo-admin-key-org1", OrgID: seedOrg})
 		},
 	}
 	for i := 0; i < 5; i++ {
@@ -189,7 +180,7 @@ func TestHistoryIsBoundedPerProvider(t *testing.T) {
 	if _, err := e.Sync(ctx, []string{"ab"}, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	db, err = open(ctx, true)
+	db, err := open(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
