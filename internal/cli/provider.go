@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/provider"
@@ -542,6 +543,7 @@ func (a *App) providerTestCommand() *cobra.Command {
 				return err
 			}
 			r := provider.Test(ctx, p, c)
+			r.Checks = append(r.Checks, a.interruptedCheck(ctx, p.Name))
 			err = a.printer().Print(r, func() output.Table {
 				t := output.Table{Header: []string{"check", "status", "detail"}}
 				for _, c := range r.Checks {
@@ -564,6 +566,28 @@ func (a *App) providerTestCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// interruptedCheck reports creates in this provider's Dashboard whose local
+// record was never written (see `tykportal doctor`); a warning, since the
+// Dashboard itself is fine.
+func (a *App) interruptedCheck(ctx context.Context, name string) provider.Check {
+	var ops []catalog.Operation
+	err := a.view(ctx, func(tx *store.Tx) error {
+		var err error
+		ops, err = catalog.ListOperations(tx, name)
+		return err
+	})
+	switch {
+	case err != nil && !isNoState(err):
+		return provider.Check{Name: "interrupted_operations", Status: provider.CheckWarn, Detail: fmt.Sprintf("cannot read the journal: %v", err)}
+	case len(ops) == 0:
+		return provider.Check{Name: "interrupted_operations", Status: provider.CheckPass, Detail: "none"}
+	}
+	last := ops[len(ops)-1]
+	return provider.Check{Name: "interrupted_operations", Status: provider.CheckWarn, Detail: fmt.Sprintf(
+		"%d create(s) did not finish (the last: %s %q at %s); run `tykportal doctor` to find what they left in the Dashboard",
+		len(ops), last.Command, last.Name, last.StartedAt.UTC().Format(time.RFC3339))}
 }
 
 func dash(s string) string {
