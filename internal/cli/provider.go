@@ -457,8 +457,21 @@ func (a *App) providerRemoveCommand() *cobra.Command {
 					return err
 				}
 			}
-			if err := a.update(ctx, func(tx *store.Tx) error { return provider.Delete(tx, p.Name) }); err != nil {
+			var dropped []catalog.Operation
+			err = a.update(ctx, func(tx *store.Tx) error {
+				var err error
+				if dropped, err = catalog.ListOperations(tx, p.Name); err != nil {
+					return err
+				}
+				return provider.Delete(tx, p.Name)
+			})
+			if err != nil {
 				return fmt.Errorf("remove provider %q: %w", p.Name, err)
+			}
+			for _, op := range dropped {
+				// doctor can no longer ask this Dashboard: say what to look for.
+				a.warn("interrupted %s of %q (%s) may have left a %s in the Dashboard; its meta_data has %s %q",
+					op.Command, op.Name, op.StartedAt.UTC().Format(time.RFC3339), objectWords(op.Object), catalog.MarkerField, op.Marker)
 			}
 			a.removeSecret(ctx, p)
 			a.info("Removed provider %q. Nothing was changed in its Dashboard.", p.Name)

@@ -68,13 +68,14 @@ func Put(tx *store.Tx, p Provider) error {
 }
 
 // Delete removes a provider and every local record that belongs to it:
-// products, plans, credential records and sync history. It never touches the
-// Dashboard.
+// products, plans, credential records, sync history and interrupted
+// operations (the caller reports those first: they may name objects left in
+// the Dashboard). It never touches the Dashboard.
 func Delete(tx *store.Tx, name string) error {
 	if _, err := Get(tx, name); err != nil {
 		return err
 	}
-	for _, b := range []store.Bucket{store.Products, store.Plans, store.Credentials, store.SyncHistory} {
+	for _, b := range []store.Bucket{store.Products, store.Plans, store.Credentials, store.SyncHistory, store.Operations} {
 		var doomed [][]byte
 		err := tx.ForEach(b, func(k, v []byte) error {
 			var owner struct {
