@@ -11,7 +11,6 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/doctor"
 	"github.com/tykportal/tykportal/pkg/output"
-	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
 )
 
@@ -51,7 +50,7 @@ Exit 1 while an orphan or an unverified operation remains.`,
 				return usageErrorf("--grace must not be negative")
 			}
 			if providerName != "" {
-				if err := provider.ValidateName(providerName); err != nil {
+				if _, err := a.getProvider(ctx, providerName); err != nil {
 					return err
 				}
 			}
