@@ -129,7 +129,7 @@ const MaxKeyLookups = 2000
 // the provider's organisation: a listed key id that starts with it is a key
 // itself (hashing is off), which is never put into a finding.
 func Check(ctx context.Context, d Dashboard, orgID string, ops []catalog.Operation, known Known) []Finding {
-	c := checker{ctx: ctx, d: d, orgID: orgID, known: known, keysByAPI: map[string]keySearch{}, clientsByAPI: map[string]clientSearch{}}
+	c := checker{ctx: ctx, d: d, orgID: orgID, known: known, keysByAPI: map[string]markerIndex{}, clientsByAPI: map[string]markerIndex{}}
 	out := make([]Finding, 0, len(ops))
 	for _, op := range ops {
 		f := Finding{Operation: op}
@@ -148,14 +148,21 @@ func Check(ctx context.Context, d Dashboard, orgID string, ops []catalog.Operati
 	return out
 }
 
-type keySearch struct {
-	byMarker map[string]string // marker → listed key id
+// markerIndex maps the markers found on one API's keys or OAuth clients to
+// their ids, or holds why they could not be listed.
+type markerIndex struct {
+	byMarker map[string]string
 	err      error
 }
 
-type clientSearch struct {
-	byMarker map[string]string // marker → client id
-	err      error
+// indexFor builds an API's index once per check.
+func indexFor(cache map[string]markerIndex, apiID string, build func(apiID string) markerIndex) markerIndex {
+	idx, ok := cache[apiID]
+	if !ok {
+		idx = build(apiID)
+		cache[apiID] = idx
+	}
+	return idx
 }
 
 type checker struct {
@@ -167,8 +174,8 @@ type checker struct {
 	polErr   error
 	polDone  bool
 
-	keysByAPI    map[string]keySearch
-	clientsByAPI map[string]clientSearch
+	keysByAPI    map[string]markerIndex
+	clientsByAPI map[string]markerIndex
 }
 
 func unverified(f *Finding, what string, err error) {
@@ -208,11 +215,7 @@ func (c *checker) key(f *Finding) {
 		return
 	}
 	apiID := f.Operation.APIID
-	ks, done := c.keysByAPI[apiID]
-	if !done {
-		ks = c.searchKeys(apiID)
-		c.keysByAPI[apiID] = ks
-	}
+	ks := indexFor(c.keysByAPI, apiID, c.searchKeys)
 	if ks.err != nil {
 		unverified(f, fmt.Sprintf("look for the key among the keys of API %s", apiID), ks.err)
 		return
@@ -255,19 +258,19 @@ func (c *checker) plainKey(id string) bool {
 
 // searchKeys reads the keys of an API that no local record refers to and
 // maps their markers to their ids.
-func (c *checker) searchKeys(apiID string) keySearch {
+func (c *checker) searchKeys(apiID string) markerIndex {
 	ids, err := c.d.ListAPIKeys(c.ctx, apiID)
 	if err != nil {
-		return keySearch{err: err}
+		return markerIndex{err: err}
 	}
-	ks := keySearch{byMarker: map[string]string{}}
+	ks := markerIndex{byMarker: map[string]string{}}
 	looked := 0
 	for _, id := range ids {
 		if c.known.KeyHashes[id] {
 			continue
 		}
 		if looked == MaxKeyLookups {
-			return keySearch{err: fmt.Errorf("the API has more than %d keys without a local record; look for the marker in the Dashboard", MaxKeyLookups)}
+			return markerIndex{err: fmt.Errorf("the API has more than %d keys without a local record; look for the marker in the Dashboard", MaxKeyLookups)}
 		}
 		looked++
 		info, err := c.d.GetKey(c.ctx, id)
@@ -275,7 +278,7 @@ func (c *checker) searchKeys(apiID string) keySearch {
 			continue // deleted since the list was read
 		}
 		if err != nil {
-			return keySearch{err: err}
+			return markerIndex{err: err}
 		}
 		if m := catalog.MarkerOf(info.MetaData); m != "" {
 			ks.byMarker[m] = id
@@ -286,17 +289,7 @@ func (c *checker) searchKeys(apiID string) keySearch {
 
 func (c *checker) oauthClient(f *Finding) {
 	apiID := f.Operation.APIID
-	cs, done := c.clientsByAPI[apiID]
-	if !done {
-		clients, err := c.d.ListOAuthClients(c.ctx, apiID)
-		cs = clientSearch{byMarker: map[string]string{}, err: err}
-		for _, cl := range clients {
-			if m := catalog.MarkerOf(cl.MetaData); m != "" {
-				cs.byMarker[m] = cl.ClientID
-			}
-		}
-		c.clientsByAPI[apiID] = cs
-	}
+	cs := indexFor(c.clientsByAPI, apiID, c.searchClients)
 	if cs.err != nil {
 		unverified(f, fmt.Sprintf("list the OAuth clients of API %s", apiID), cs.err)
 		return
@@ -310,6 +303,18 @@ func (c *checker) oauthClient(f *Finding) {
 	default:
 		f.State, f.ObjectID = Orphan, id
 	}
+}
+
+// searchClients maps the markers of an API's OAuth clients to their ids.
+func (c *checker) searchClients(apiID string) markerIndex {
+	clients, err := c.d.ListOAuthClients(c.ctx, apiID)
+	cs := markerIndex{byMarker: map[string]string{}, err: err}
+	for _, cl := range clients {
+		if m := catalog.MarkerOf(cl.MetaData); m != "" {
+			cs.byMarker[m] = cl.ClientID
+		}
+	}
+	return cs
 }
 
 // Repair deletes an orphan's object from the Dashboard. Nobody received the
