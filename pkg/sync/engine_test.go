@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -205,5 +206,62 @@ func TestHistoryIsBoundedPerProvider(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A sync that finds nothing changed writes no product or plan record (not
+// even a last_synced_at): only the outcome, on the provider and in the
+// history.
+func TestSecondSyncWritesOnlyTheOutcome(t *testing.T) {
+	ctx := context.Background()
+	_, open := engineWorld(t, "prod")
+	e := &Engine{
+		OpenDB: open,
+		SourceFor: func(ctx context.Context, p provider.Provider) (Source, error) {
+			return dashboard.New(dashboard.Config{BaseURL: p.URL, Secret: "demo-admin-key-org1", OrgID: seedOrg})
+		},
+	}
+	dump := func() (catalogue map[string]string, history int) {
+		t.Helper()
+		db, err := open(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		catalogue = map[string]string{}
+		err = db.View(ctx, func(tx *store.Tx) error {
+			for _, b := range []store.Bucket{store.Products, store.Plans} {
+				if err := tx.ForEach(b, func(k, v []byte) error {
+					catalogue[string(b)+string(k)] = string(v)
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			history = tx.Count(store.SyncHistory)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return catalogue, history
+	}
+	if _, err := e.Sync(ctx, nil, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before, h1 := dump()
+	if len(before) == 0 {
+		t.Fatal("the first sync wrote no catalogue")
+	}
+	rs, err := e.Sync(ctx, nil, Options{})
+	if err != nil || rs[0].Status != catalog.SyncOK || len(rs[0].Changes) != 0 {
+		t.Fatalf("%v %+v", err, rs)
+	}
+	after, h2 := dump()
+	if !reflect.DeepEqual(before, after) {
+		t.Error("a sync that changed nothing rewrote catalogue records")
+	}
+	if h2 != h1+1 {
+		t.Errorf("history %d -> %d, want one more record", h1, h2)
 	}
 }
