@@ -99,9 +99,8 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 		apiByID[a.APIID] = a
 	}
 
-	products := map[string]*dashboard.Policy{}
-	plans := map[string]*dashboard.Policy{}
-	seen := map[string]bool{}
+	// Retrieved products and plans, in identity order.
+	var products, plans []retrieved
 	// In identity order, first come first in a tie (the duplicate rule); the
 	// identities are computed once, not in every comparison.
 	type keyed struct {
@@ -119,23 +118,24 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 		}
 		return a.at - b.at
 	})
+	lastID, haveLast := "", false
 	for _, k := range byID {
-		pol := k.pol
+		pol, id := k.pol, k.id
 		if !provider.MatchesTags(p.PolicyTags, pol.Tags) {
 			continue
 		}
 		pl.Matched++
-		id := pol.Identity()
-		if seen[id] {
+		// Sorted by identity, a duplicate follows the policy it repeats.
+		if haveLast && id == lastID {
 			pl.Skipped = append(pl.Skipped, catalog.SkippedItem{PolicyID: id, Name: pol.Name, Reason: ReasonDuplicateID})
 			continue
 		}
-		seen[id] = true
+		lastID, haveLast = id, true
 		switch kind := classify(pol); kind {
 		case catalog.KindProduct:
-			products[id] = pol
+			products = append(products, retrieved{id: id, pol: pol})
 		case catalog.KindPlan:
-			plans[id] = pol
+			plans = append(plans, retrieved{id: id, pol: pol})
 		default:
 			pl.Skipped = append(pl.Skipped, catalog.SkippedItem{PolicyID: id, Name: pol.Name, Reason: kind})
 		}
@@ -161,6 +161,12 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 		pl.MassHide = massHideError(p, hiding, visible, pl.Fetched, pl.Matched)
 	}
 	return pl
+}
+
+// retrieved is a policy the sync keeps, with its identity.
+type retrieved struct {
+	id  string
+	pol *dashboard.Policy
 }
 
 func massHideError(p provider.Provider, hiding, visible, fetched, matched int) error {
@@ -251,11 +257,11 @@ func (s itemState) settle(changed bool, now time.Time) string {
 // matches at most once.
 type matcher struct {
 	byID, byMID map[string]int
-	matched     map[int]bool
+	matched     []bool
 }
 
 func newMatcher(n int, keys func(i int) (id, mid string)) *matcher {
-	m := &matcher{byID: map[string]int{}, byMID: map[string]int{}, matched: map[int]bool{}}
+	m := &matcher{byID: make(map[string]int, n), byMID: make(map[string]int, n), matched: make([]bool, n)}
 	for i := 0; i < n; i++ {
 		id, mid := keys(i)
 		m.byID[id] = i
@@ -308,10 +314,10 @@ func retarget(policyID, policyMID *string, id, mid string, fields []string) []st
 	return fields
 }
 
-func (pl *Plan) planProducts(retrieved map[string]*dashboard.Policy, apiByID map[string]dashboard.API, local []catalog.Product, now time.Time) {
+func (pl *Plan) planProducts(kept []retrieved, apiByID map[string]dashboard.API, local []catalog.Product, now time.Time) {
 	m := newMatcher(len(local), func(i int) (string, string) { return local[i].PolicyID, local[i].PolicyMID })
-	for _, id := range sortedKeys(retrieved) {
-		pol := retrieved[id]
+	for _, r := range kept {
+		id, pol := r.id, r.pol
 		apis, auth := productAPIs(pol, apiByID)
 		i, ok := m.match(id, pol.MID)
 		if !ok {
@@ -349,10 +355,10 @@ func (pl *Plan) planProducts(retrieved map[string]*dashboard.Policy, apiByID map
 	}
 }
 
-func (pl *Plan) planPlans(retrieved map[string]*dashboard.Policy, local []catalog.Plan, now time.Time) {
+func (pl *Plan) planPlans(kept []retrieved, local []catalog.Plan, now time.Time) {
 	m := newMatcher(len(local), func(i int) (string, string) { return local[i].PolicyID, local[i].PolicyMID })
-	for _, id := range sortedKeys(retrieved) {
-		pol := retrieved[id]
+	for _, r := range kept {
+		id, pol := r.id, r.pol
 		limits := catalog.PlanLimitsFromPolicy(pol)
 		i, ok := m.match(id, pol.MID)
 		if !ok {
