@@ -282,18 +282,9 @@ func (s *Sim) policiesRoute(w http.ResponseWriter, r *http.Request, u *User, res
 	if len(rest) == 0 {
 		switch r.Method {
 		case http.MethodGet:
-			var mine []map[string]any
-			for _, p := range s.policies {
-				if visible(u, p["org_id"]) {
-					mine = append(mine, p)
-				}
-			}
+			mine := s.visiblePolicies(u)
 			lo, hi, pages := s.page(r, len(mine))
-			data := mine[lo:hi]
-			if data == nil {
-				data = []map[string]any{}
-			}
-			writeJSON(w, 200, map[string]any{"Data": data, "Pages": pages})
+			writeJSON(w, 200, map[string]any{"Data": mine[lo:hi], "Pages": pages})
 		case http.MethodPost:
 			body, ok := readBody(r)
 			if !ok {
@@ -356,6 +347,7 @@ func (s *Sim) policiesRoute(w http.ResponseWriter, r *http.Request, u *User, res
 		}
 		body["last_updated"] = strconv.FormatInt(s.now().Unix(), 10)
 		s.policies[idx] = body
+		s.gen++
 		writeStatus(w, 200, "OK", "Data updated")
 	case http.MethodDelete:
 		if idx < 0 {
@@ -363,6 +355,7 @@ func (s *Sim) policiesRoute(w http.ResponseWriter, r *http.Request, u *User, res
 			return
 		}
 		s.policies = append(s.policies[:idx], s.policies[idx+1:]...)
+		s.gen++
 		writeStatus(w, 200, "OK", "Data deleted")
 	default:
 		writeStatus(w, http.StatusMethodNotAllowed, "Error", "Method not allowed")
@@ -398,16 +391,11 @@ func (s *Sim) apisRoute(w http.ResponseWriter, r *http.Request, u *User, rest []
 		return
 	}
 	if len(rest) == 0 {
-		var mine []map[string]any
-		for _, a := range s.apis {
-			if visible(u, a.org) {
-				mine = append(mine, s.apiWrapper(a))
-			}
-		}
+		mine := s.visibleAPIs(u)
 		lo, hi, pages := s.page(r, len(mine))
-		data := mine[lo:hi]
-		if data == nil {
-			data = []map[string]any{}
+		data := make([]map[string]any, 0, hi-lo)
+		for _, a := range mine[lo:hi] {
+			data = append(data, s.apiWrapper(a))
 		}
 		writeJSON(w, 200, map[string]any{"apis": data, "pages": pages})
 		return

@@ -132,6 +132,70 @@ type Sim struct {
 	faults   []*faultRule
 	log      []RequestLog
 	now      func() time.Time
+	// gen counts changes to which policies and APIs exist (under mu's
+	// write lock); lists caches what each viewer sees between changes.
+	gen   uint64
+	lists listCache
+}
+
+// listCache keeps each viewer's visible policies and APIs until the next
+// change: paging through 10,000 policies otherwise scanned all of them for
+// every page of 10, and that quadratic work (not the client under test)
+// dominated legacy-mode runs on two cores. A real Dashboard pages in its
+// database, on another machine.
+type listCache struct {
+	mu       gosync.Mutex
+	gen      uint64
+	policies map[string][]map[string]any // by viewer org ("" sees every org)
+	apis     map[string][]*apiRec
+}
+
+// fresh drops the lists when the data changed since they were built; the
+// caller holds lists.mu and at least s.mu's read lock.
+func (s *Sim) fresh() {
+	if s.lists.policies == nil || s.lists.gen != s.gen {
+		s.lists.gen = s.gen
+		s.lists.policies = map[string][]map[string]any{}
+		s.lists.apis = map[string][]*apiRec{}
+	}
+}
+
+// visiblePolicies is the policies u sees, in Dashboard order; the caller
+// holds s.mu (read or write). Entries are the stored maps: in-place edits
+// show through.
+func (s *Sim) visiblePolicies(u *User) []map[string]any {
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	s.fresh()
+	if l, ok := s.lists.policies[u.OrgID]; ok {
+		return l
+	}
+	mine := []map[string]any{}
+	for _, p := range s.policies {
+		if visible(u, p["org_id"]) {
+			mine = append(mine, p)
+		}
+	}
+	s.lists.policies[u.OrgID] = mine
+	return mine
+}
+
+// visibleAPIs is the APIs u sees, in Dashboard order (see visiblePolicies).
+func (s *Sim) visibleAPIs(u *User) []*apiRec {
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	s.fresh()
+	if l, ok := s.lists.apis[u.OrgID]; ok {
+		return l
+	}
+	mine := []*apiRec{}
+	for _, a := range s.apis {
+		if visible(u, a.org) {
+			mine = append(mine, a)
+		}
+	}
+	s.lists.apis[u.OrgID] = mine
+	return mine
 }
 
 // New returns a simulator with no data.
@@ -222,6 +286,7 @@ func (s *Sim) AddOASAPI(orgID string, def map[string]any, oas map[string]any) st
 		def["active"] = true
 	}
 	s.apis = append(s.apis, &apiRec{org: orgID, def: def, oas: cloneMap(oas), created: s.now().UTC()})
+	s.gen++
 	return def["id"].(string)
 }
 
@@ -246,6 +311,7 @@ func (s *Sim) addPolicyLocked(orgID string, pol map[string]any) string {
 	}
 	pol["last_updated"] = strconv.FormatInt(now.Unix(), 10)
 	s.policies = append(s.policies, pol)
+	s.gen++
 	return mid
 }
 
@@ -257,6 +323,7 @@ func (s *Sim) UpdatePolicy(mid string, mutate func(pol map[string]any)) error {
 		if p["_id"] == mid {
 			mutate(p)
 			p["last_updated"] = strconv.FormatInt(s.now().Unix(), 10)
+			s.gen++ // the mutation may move it to another org
 			return nil
 		}
 	}
@@ -270,6 +337,7 @@ func (s *Sim) DeletePolicy(mid string) error {
 	for i, p := range s.policies {
 		if p["_id"] == mid {
 			s.policies = append(s.policies[:i], s.policies[i+1:]...)
+			s.gen++
 			return nil
 		}
 	}
