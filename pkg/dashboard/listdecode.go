@@ -21,7 +21,7 @@ import (
 // around the list); each item is checked in full by encoding/json. Values of
 // other keys are skipped by structure only.
 func decodeList[T any](r io.Reader, itemsKey string) ([]T, int, error) {
-	lr := &listReader{br: bufio.NewReaderSize(r, 16<<10)}
+	lr := &listReader{br: bufio.NewReaderSize(r, 64<<10)}
 	d := newBatchDecoder[T]()
 	pages, err := lr.object(itemsKey, d)
 	items, derr := d.finish()
@@ -382,7 +382,7 @@ func newBatchDecoder[T any]() *batchDecoder[T] {
 
 func (d *batchDecoder[T]) buffer() []byte {
 	if d.cur.data == nil {
-		d.cur.data = make([]byte, 0, 4<<10)
+		d.cur.data = make([]byte, 0, 32<<10)
 	}
 	return d.cur.data
 }
