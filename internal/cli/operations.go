@@ -21,9 +21,10 @@ func (a *App) beginOperation(ctx context.Context, op *catalog.Operation) error {
 	return a.update(ctx, func(tx *store.Tx) error { return catalog.BeginOperation(tx, op) })
 }
 
-// finishOperation drops a journaled operation whose object certainly does not
-// exist (the Dashboard refused it, or it was deleted again). If even that
-// write fails, the entry stays and `doctor` finds the object absent.
+// finishOperation drops a journaled operation that is settled: nothing was
+// created (the Dashboard refused it), or what was created is gone again or
+// recorded (rotate's old key deleted). If even that write fails, the entry
+// stays and `doctor` reports it settled (absent) next time.
 func (a *App) finishOperation(ctx context.Context, op catalog.Operation) {
 	_ = a.update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return catalog.FinishOperation(tx, op.ID) })
 }

@@ -446,20 +446,16 @@ type Record struct {
 // before the transaction writes them one after another: encoding 10,000
 // catalogue records was a third of a large sync's transaction.
 //
-// Keys should ascend past the bucket's last key (ids from NextID): new
-// records then go to the end of the bucket, whose pages are filled (bbolt's
-// default of half-full pages suits random inserts), so fewer are written.
+// The buckets' pages are filled to 90% (bbolt's default of half-full pages
+// suits random inserts): most bulk records are new, with ids from NextID,
+// so they go to the end of their bucket and fewer pages are written.
 func (t *Tx) PutRecords(recs []Record) error {
-	return t.putRecords(recs, len(recs) >= parallelDecodeMin, bulkFillPercent)
-}
-
-// PutLargeRecords stores a few large values (a sync result with thousands
-// of changes), each encoded on its own core.
-func (t *Tx) PutLargeRecords(recs []Record) error { return t.putRecords(recs, true, 0) }
-
-func (t *Tx) putRecords(recs []Record, parallel bool, fill float64) error {
 	raws := make([][]byte, len(recs))
-	encode := func(lo, hi int) error {
+	workers := 1
+	if len(recs) >= parallelDecodeMin {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	err := inParallel(len(recs), workers, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			raw, err := json.Marshal(recs[i].Value)
 			if err != nil {
@@ -468,12 +464,8 @@ func (t *Tx) putRecords(recs []Record, parallel bool, fill float64) error {
 			raws[i] = raw
 		}
 		return nil
-	}
-	workers := 1
-	if parallel {
-		workers = min(runtime.GOMAXPROCS(0), len(recs))
-	}
-	if err := inParallel(len(recs), workers, encode); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	for i, r := range recs {
@@ -481,9 +473,7 @@ func (t *Tx) putRecords(recs []Record, parallel bool, fill float64) error {
 		if err != nil {
 			return err
 		}
-		if fill > 0 {
-			bk.FillPercent = fill
-		}
+		bk.FillPercent = bulkFillPercent
 		if err := bk.Put(r.Key, raws[i]); err != nil {
 			return err
 		}
