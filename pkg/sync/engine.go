@@ -81,6 +81,9 @@ func (e *Engine) Sync(ctx context.Context, names []string, opts Options) ([]cata
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if pre.locked != nil {
+		return nil, pre.locked
+	}
 
 	db, err := e.OpenDB(ctx, opts.DryRun)
 	if err != nil {
@@ -189,19 +192,23 @@ func (e *Engine) failed(f fetched, err error, opts Options) catalog.SyncResult {
 	}
 }
 
-// apply plans against the fresh local state and writes one provider's
-// changes and outcome in one transaction (a view in a dry run).
 // preloaded is the local catalogue of each provider as read during the
 // fetch, and the transaction it was read in.
 type preloaded struct {
-	txID  int
-	local map[string]Local
+	txID   int
+	local  map[string]Local
+	locked error // the state file stayed in use past the lock timeout
 }
 
 // preload reads every provider's local catalogue in one read transaction.
-// Any failure only means apply reads it itself.
+// A failure only means apply reads it itself, except a file held by another
+// process past the lock timeout: opening it again would wait that long once
+// more before failing the same way.
 func (e *Engine) preload(ctx context.Context, providers []provider.Provider) preloaded {
 	db, err := e.OpenDB(ctx, true)
+	if errors.Is(err, store.ErrLocked) {
+		return preloaded{locked: err}
+	}
 	if err != nil {
 		return preloaded{}
 	}
@@ -238,6 +245,8 @@ func (pre preloaded) localFor(tx *store.Tx, name string) (Local, error) {
 	return localState(tx, name)
 }
 
+// apply plans against the fresh local state and writes one provider's
+// changes and outcome in one transaction (a view in a dry run).
 func (e *Engine) apply(ctx context.Context, db *store.DB, f fetched, pre preloaded, opts Options) (catalog.SyncResult, error) {
 	if f.err != nil {
 		r := e.failed(f, f.err, opts)

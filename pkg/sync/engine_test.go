@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -263,5 +265,34 @@ func TestSecondSyncWritesOnlyTheOutcome(t *testing.T) {
 	}
 	if h2 != h1+1 {
 		t.Errorf("history %d -> %d, want one more record", h1, h2)
+	}
+}
+
+// A state file that another process holds past the lock timeout while the
+// fetch runs fails the sync once, with "in use", instead of being waited for
+// a second time by the write.
+func TestFileHeldDuringFetchFailsOnce(t *testing.T) {
+	ctx := context.Background()
+	_, open := engineWorld(t, "prod")
+	var opens []bool // readOnly of each open after the provider list
+	e := &Engine{
+		OpenDB: func(ctx context.Context, ro bool) (*store.DB, error) {
+			if len(opens) > 0 || !ro {
+				opens = append(opens, ro)
+				return nil, fmt.Errorf("open state file: %w", store.ErrLocked)
+			}
+			opens = append(opens, ro)
+			return open(ctx, ro)
+		},
+		SourceFor: func(ctx context.Context, p provider.Provider) (Source, error) {
+			return dashboard.New(dashboard.Config{BaseURL: p.URL, Secret: "demo-admin-key-org1", OrgID: seedOrg})
+		},
+	}
+	_, err := e.Sync(ctx, nil, Options{})
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("err %v, want the in-use error", err)
+	}
+	if len(opens) != 2 || !opens[1] {
+		t.Fatalf("opens (readOnly each): %v; want the provider list and the preload only, no write open", opens)
 	}
 }
