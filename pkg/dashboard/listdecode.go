@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // decodeList reads {"<itemsKey>":[...],"<pages>":N} as it arrives and
@@ -346,14 +347,13 @@ type batchSink interface {
 // worker goroutines while the reader goes on; a list shorter than one
 // batch is decoded on the calling goroutine, with no goroutine at all.
 type batchDecoder[T any] struct {
-	cur      batch
-	batches  []*decoded[T]
-	work     chan job[T]
-	wg       sync.WaitGroup
-	workers  int
-	started  bool
-	failedMu sync.Mutex
-	failed   bool
+	cur     batch
+	batches []*decoded[T]
+	work    chan job[T]
+	wg      sync.WaitGroup
+	workers int
+	started bool
+	failed  atomic.Bool // a worker could not decode an item: stop reading
 }
 
 const (
@@ -393,9 +393,7 @@ func (d *batchDecoder[T]) add(raw []byte) error {
 	if len(d.cur.ends) >= batchItems || len(d.cur.data) >= batchBytes {
 		d.flush()
 	}
-	d.failedMu.Lock()
-	defer d.failedMu.Unlock()
-	if d.failed {
+	if d.failed.Load() {
 		return errItemFailed
 	}
 	return nil
@@ -419,9 +417,7 @@ func (d *batchDecoder[T]) flush() {
 				for j := range d.work {
 					j.out.items, j.out.err = decodeBatch[T](j.b)
 					if j.out.err != nil {
-						d.failedMu.Lock()
-						d.failed = true
-						d.failedMu.Unlock()
+						d.failed.Store(true)
 					}
 				}
 			}()

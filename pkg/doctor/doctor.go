@@ -102,14 +102,11 @@ func KnownFrom(tx *store.Tx, provider string) (Known, error) {
 	for _, p := range plans {
 		k.PolicyMIDs[p.PolicyMID] = true
 	}
-	creds, err := store.List[catalog.Credential](tx, store.Credentials)
+	creds, err := catalog.ListCredentials(tx, catalog.CredentialFilter{Provider: provider})
 	if err != nil {
 		return k, err
 	}
 	for _, c := range creds {
-		if c.Provider != provider {
-			continue
-		}
 		if c.KeyHash != "" {
 			k.KeyHashes[c.KeyHash] = true
 		}
