@@ -95,6 +95,28 @@ func FuzzPolicyScan(f *testing.F) {
 	})
 }
 
+// FuzzAPIScan: the API list entry decoder gives exactly what encoding/json
+// gives, as FuzzPolicyScan checks for policies.
+func FuzzAPIScan(f *testing.F) {
+	f.Add([]byte(`{"api_definition":{"id":"5fd202b669710900018bc19c","api_id":"a1","name":"n","org_id":"o","active":true,"use_standard_auth":true,"proxy":{"listen_path":"/x/"},"external_oauth":{"enabled":true},"base_identity_provided_by":"auth_token"},"categories":[],"created_at":"2024-01-01T00:00:00Z","user_owners":[]}`))
+	f.Add([]byte(`{"api_definition":{"is_oas":true,"name":"o\u00e9"},"oas":{"x-tyk-api-gateway":{"info":{"name":"n","id":"i"}}}}`))
+	f.Add([]byte(`{"api_definition":null,"oas":null}`))
+	f.Add([]byte(`{"API_DEFINITION":{"Use_Keyless":true}}`))
+	f.Add([]byte(`{"api_definition":{"active":"yes"}}`))
+	f.Add([]byte(`{"api_definition":{"name":"a"},"api_definition":{"api_id":"b"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast, ref apiWrapper
+		errFast := decodeAPIWrapper(data, &fast)
+		errRef := json.Unmarshal(data, &ref)
+		if (errFast == nil) != (errRef == nil) {
+			t.Fatalf("%q: fast error %v, encoding/json error %v", data, errFast, errRef)
+		}
+		if errRef == nil && !reflect.DeepEqual(fast, ref) {
+			t.Fatalf("%q:\nfast %+v\njson %+v", data, fast, ref)
+		}
+	})
+}
+
 // Lists longer than a batch are decoded by workers; the order, the values
 // and the first error must be those of a serial decode.
 func TestDecodeListBatches(t *testing.T) {

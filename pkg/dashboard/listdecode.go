@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -236,8 +237,16 @@ func (l *listReader) value(b byte, out []byte, keep bool) ([]byte, error) {
 
 // composite reads the rest of an object or array after its opening
 // bracket, scanning the reader's buffer in place rather than byte by byte.
+// Strings, most of the bytes of an answer, are skipped with IndexByte to
+// their closing quote: the byte-at-a-time scan of every string was a third
+// of the decode of a 10,000-policy answer, all of it on the one goroutine
+// that reads the body.
 func (l *listReader) composite(out []byte, keep bool) ([]byte, error) {
-	depth, inStr, esc := 1, false, false
+	depth := 1
+	inStr := false
+	// esc: inside a string, the buffer so far ends in an odd run of
+	// backslashes, so the next byte is escaped.
+	esc := false
 	for {
 		if l.br.Buffered() == 0 {
 			if _, err := l.br.Peek(1); err != nil {
@@ -250,20 +259,26 @@ func (l *listReader) composite(out []byte, keep bool) ([]byte, error) {
 		buf, _ := l.br.Peek(l.br.Buffered())
 		i := 0
 	scan:
-		for ; i < len(buf); i++ {
-			c := buf[i]
+		for i < len(buf) {
 			if inStr {
-				switch {
-				case esc:
+				start := i
+				if esc {
 					esc = false
-				case c == '\\':
-					esc = true
-				case c == '"':
-					inStr = false
+					start++
+					i++
 				}
+				j := findStringEnd(buf[start:])
+				if j < 0 {
+					// The string goes on past this buffer.
+					esc = trailingBackslashes(buf[start:])%2 == 1
+					i = len(buf)
+					break
+				}
+				i = start + j + 1
+				inStr = false
 				continue
 			}
-			switch c {
+			switch buf[i] {
 			case '"':
 				inStr = true
 			case '{', '[':
@@ -275,6 +290,7 @@ func (l *listReader) composite(out []byte, keep bool) ([]byte, error) {
 					break scan
 				}
 			}
+			i++
 		}
 		if keep {
 			out = append(out, buf[:i]...)
@@ -284,6 +300,24 @@ func (l *listReader) composite(out []byte, keep bool) ([]byte, error) {
 		if depth == 0 {
 			return out, nil
 		}
+	}
+}
+
+// findStringEnd returns the index of the quote that ends a string whose
+// body starts at b[0] (no escape pending), or -1 when b holds no such quote.
+func findStringEnd(b []byte) int {
+	off := 0
+	for {
+		j := bytes.IndexByte(b[off:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := off + j
+		// The quote is escaped when an odd run of backslashes precedes it.
+		if trailingBackslashes(b[off:q])%2 == 0 {
+			return q
+		}
+		off = q + 1
 	}
 }
 
@@ -354,6 +388,10 @@ type batchDecoder[T any] struct {
 	workers int
 	started bool
 	failed  atomic.Bool // a worker could not decode an item: stop reading
+	// free holds batch buffers whose items are decoded (values never
+	// point into them), for the reader to fill again: growing a fresh
+	// buffer for every batch allocated twice the size of the answer.
+	free chan []byte
 }
 
 const (
@@ -377,12 +415,18 @@ type job[T any] struct {
 }
 
 func newBatchDecoder[T any]() *batchDecoder[T] {
-	return &batchDecoder[T]{workers: runtime.GOMAXPROCS(0)}
+	w := runtime.GOMAXPROCS(0)
+	return &batchDecoder[T]{workers: w, free: make(chan []byte, 2*w+2)}
 }
 
 func (d *batchDecoder[T]) buffer() []byte {
 	if d.cur.data == nil {
-		d.cur.data = make([]byte, 0, 32<<10)
+		select {
+		case b := <-d.free:
+			d.cur.data = b[:0]
+		default:
+			d.cur.data = make([]byte, 0, 32<<10)
+		}
 	}
 	return d.cur.data
 }
@@ -419,6 +463,10 @@ func (d *batchDecoder[T]) flush() {
 					if j.out.err != nil {
 						d.failed.Store(true)
 					}
+					select {
+					case d.free <- j.b.data:
+					default:
+					}
 				}
 			}()
 		}
@@ -431,9 +479,12 @@ func decodeBatch[T any](b batch) ([]T, error) {
 	start := 0
 	for i, end := range b.ends {
 		var err error
-		if pw, ok := any(&items[i]).(*policyWire); ok {
-			err = decodePolicyWire(b.data[start:end], pw)
-		} else {
+		switch it := any(&items[i]).(type) {
+		case *policyWire:
+			err = decodePolicyWire(b.data[start:end], it)
+		case *apiWrapper:
+			err = decodeAPIWrapper(b.data[start:end], it)
+		default:
 			err = json.Unmarshal(b.data[start:end], &items[i])
 		}
 		if err != nil {

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -76,53 +75,71 @@ func (s *scanner) str() (string, error) {
 	return v, nil
 }
 
+// strPlain marks the bytes a string may hold as they are: printable ASCII
+// but the quote and the backslash.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // strToken reads a string token strictly, returning its bytes (quotes
 // included) and whether it needs no unescaping.
 func (s *scanner) strToken() ([]byte, bool, error) {
 	if s.peek() != '"' {
 		return nil, false, errFallback
 	}
+	d := s.data
 	start := s.pos
-	s.pos++
-	plain := true
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
+	i := s.pos + 1
+	escaped, nonASCII := false, false
+	for {
+		for i < len(d) && strPlain[d[i]] {
+			i++
+		}
+		if i >= len(d) {
+			return nil, false, errFallback
+		}
+		c := d[i]
 		switch {
 		case c == '"':
-			s.pos++
-			tok := s.data[start:s.pos]
-			if plain && !utf8.Valid(tok[1:len(tok)-1]) {
+			i++
+			s.pos = i
+			tok := d[start:i]
+			plain := !escaped
+			if plain && nonASCII && !utf8.Valid(tok[1:len(tok)-1]) {
 				plain = false
 			}
 			return tok, plain, nil
-		case c < 0x20:
-			return nil, false, errFallback
 		case c == '\\':
-			plain = false
-			if s.pos+1 >= len(s.data) {
+			escaped = true
+			if i+1 >= len(d) {
 				return nil, false, errFallback
 			}
-			switch s.data[s.pos+1] {
+			switch d[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.pos += 2
+				i += 2
 			case 'u':
-				if s.pos+6 > len(s.data) {
+				if i+6 > len(d) {
 					return nil, false, errFallback
 				}
-				for _, h := range s.data[s.pos+2 : s.pos+6] {
+				for _, h := range d[i+2 : i+6] {
 					if !isHex(h) {
 						return nil, false, errFallback
 					}
 				}
-				s.pos += 6
+				i += 6
 			default:
 				return nil, false, errFallback
 			}
-		default:
-			s.pos++
+		case c < 0x20:
+			return nil, false, errFallback
+		default: // a byte of a multi-byte character, checked at the end
+			nonASCII = true
+			i++
 		}
 	}
-	return nil, false, errFallback
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
@@ -270,13 +287,13 @@ func (s *scanner) fields(names []string, handle func(i int) error) error {
 		if err != nil || !plain {
 			return errFallback
 		}
-		key := string(raw[1 : len(raw)-1])
+		key := raw[1 : len(raw)-1]
 		if err := s.expect(':'); err != nil {
 			return err
 		}
 		i := -1
 		for j, n := range names {
-			if key == n {
+			if string(key) == n {
 				i = j
 				break
 			}
@@ -291,10 +308,8 @@ func (s *scanner) fields(names []string, handle func(i int) error) error {
 				return err
 			}
 		default:
-			for _, n := range names {
-				if strings.EqualFold(key, n) {
-					return errFallback
-				}
+			if foldsToAny(key, names) {
+				return errFallback
 			}
 			if _, err := s.skip(); err != nil {
 				return err
@@ -306,6 +321,90 @@ func (s *scanner) fields(names []string, handle func(i int) error) error {
 		}
 		return s.expect('}')
 	}
+}
+
+// foldsToAny reports whether encoding/json could match key to one of names
+// (all lower-case ASCII) case-insensitively. Any non-ASCII key counts: its
+// Unicode folding (the Kelvin sign folds to k) is left to encoding/json.
+func foldsToAny(key []byte, names []string) bool {
+	for _, c := range key {
+		if c >= 0x80 {
+			return true
+		}
+	}
+next:
+	for _, n := range names {
+		if len(n) != len(key) {
+			continue
+		}
+		for i := range len(key) {
+			c := key[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != n[i] {
+				continue next
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// float reads a number (or what flexFloat accepts) into dst. A plain
+// integer of up to 15 digits, the usual value, is exact as a float64 and
+// converted here; anything else goes through flexFloat's own decoding.
+func (s *scanner) float(dst *flexFloat) error {
+	c := s.peek()
+	if c != '-' && !isDigit(c) {
+		return s.unmarshaler(dst)
+	}
+	start := s.pos
+	if err := s.number(); err != nil {
+		return err
+	}
+	num := s.data[start:s.pos]
+	digits, neg := num, false
+	if digits[0] == '-' {
+		digits, neg = digits[1:], true
+	}
+	var v int64
+	exact := len(digits) <= 15 && !(neg && digits[0] == '0') // -0 stays a float's -0
+	for i := 0; exact && i < len(digits); i++ {
+		if !isDigit(digits[i]) {
+			exact = false
+		}
+		v = v*10 + int64(digits[i]-'0')
+	}
+	if !exact {
+		if dst.UnmarshalJSON(num) != nil {
+			return errFallback
+		}
+		return nil
+	}
+	if neg {
+		v = -v
+	}
+	*dst = flexFloat(v)
+	return nil
+}
+
+// plainStr reads a plain string into dst, or hands the value to u when it
+// is anything else (null, escapes, an object).
+func (s *scanner) plainStr(dst *string, u json.Unmarshaler) error {
+	if s.peek() == '"' {
+		pos := s.pos
+		raw, plain, err := s.strToken()
+		if err != nil {
+			return err
+		}
+		if plain {
+			*dst = string(raw[1 : len(raw)-1])
+			return nil
+		}
+		s.pos = pos
+	}
+	return s.unmarshaler(u)
 }
 
 // optString reads a string into dst; null leaves it.
@@ -399,7 +498,7 @@ func (s *scanner) policy(w *policyWire) error {
 	err := s.fields(listedPolicyFields, func(i int) error {
 		switch i {
 		case 0:
-			return s.unmarshaler(&w.MID)
+			return s.plainStr((*string)(&w.MID), &w.MID)
 		case 1:
 			return s.optString(&w.ID)
 		case 2:
@@ -407,19 +506,19 @@ func (s *scanner) policy(w *policyWire) error {
 		case 3:
 			return s.optString(&w.OrgID)
 		case 4:
-			return s.unmarshaler(&w.Rate)
+			return s.float(&w.Rate)
 		case 5:
-			return s.unmarshaler(&w.Per)
+			return s.float(&w.Per)
 		case 6:
-			return s.unmarshaler(&w.QuotaMax)
+			return s.float(&w.QuotaMax)
 		case 7:
-			return s.unmarshaler(&w.QuotaRenewalRate)
+			return s.float(&w.QuotaRenewalRate)
 		case 8:
-			return s.unmarshaler(&w.ThrottleInterval)
+			return s.float(&w.ThrottleInterval)
 		case 9:
-			return s.unmarshaler(&w.ThrottleRetryLimit)
+			return s.float(&w.ThrottleRetryLimit)
 		case 10:
-			return s.unmarshaler(&w.KeyExpiresIn)
+			return s.float(&w.KeyExpiresIn)
 		case 11:
 			return s.accessRights(&w.AccessRights)
 		case 12:
@@ -433,7 +532,7 @@ func (s *scanner) policy(w *policyWire) error {
 		case 16:
 			return s.partitions(&w.Partitions)
 		case 17:
-			return s.unmarshaler(&w.LastUpdated)
+			return s.plainStr((*string)(&w.LastUpdated), &w.LastUpdated)
 		case 18:
 			return s.optString(&w.AuthType)
 		default:
@@ -522,14 +621,6 @@ func (s *scanner) accessRights(dst *map[string]accessWire) error {
 var listedAccessFields = []string{"api_id", "api_name", "versions", "mcp_primitives", "mcp_access_rights", "json_rpc_methods", "json_rpc_methods_access_rights"}
 
 func (s *scanner) access(a *accessWire) error {
-	raw := func(dst *json.RawMessage) error {
-		v, err := s.skip()
-		if err != nil {
-			return err
-		}
-		*dst = append(json.RawMessage(nil), v...)
-		return nil
-	}
 	return s.fields(listedAccessFields, func(i int) error {
 		switch i {
 		case 0:
@@ -539,13 +630,13 @@ func (s *scanner) access(a *accessWire) error {
 		case 2:
 			return s.strings(&a.Versions)
 		case 3:
-			return raw(&a.MCPPrimitives)
+			return s.raw(&a.MCPPrimitives)
 		case 4:
-			return raw(&a.MCPAccessRights)
+			return s.raw(&a.MCPAccessRights)
 		case 5:
-			return raw(&a.JSONRPCMethods)
+			return s.raw(&a.JSONRPCMethods)
 		default:
-			return raw(&a.JSONRPCMethodsAccessRights)
+			return s.raw(&a.JSONRPCMethodsAccessRights)
 		}
 	})
 }

@@ -338,9 +338,25 @@ func (t *Tx) Get(b Bucket, key []byte, v any) error {
 	return nil
 }
 
+// JSONAppender is a record with a hand-written encoder that appends
+// exactly the bytes json.Marshal would write; Put and PutRecords use it
+// instead of reflection.
+type JSONAppender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
+// encode appends v's JSON to b.
+func encode(b []byte, v any) ([]byte, error) {
+	if a, ok := v.(JSONAppender); ok {
+		return a.AppendJSON(b)
+	}
+	raw, err := json.Marshal(v)
+	return append(b, raw...), err
+}
+
 // Put stores v as JSON.
 func (t *Tx) Put(b Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
+	raw, err := encode(nil, v)
 	if err != nil {
 		return fmt.Errorf("encode %s record: %w", b, err)
 	}
@@ -456,12 +472,16 @@ func (t *Tx) PutRecords(recs []Record) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	err := inParallel(len(recs), workers, func(lo, hi int) error {
+		// One buffer per worker, each record a capped slice of it: bbolt
+		// keeps the slices until the commit.
+		buf := make([]byte, 0, (hi-lo)*recordSizeHint)
 		for i := lo; i < hi; i++ {
-			raw, err := json.Marshal(recs[i].Value)
-			if err != nil {
+			start := len(buf)
+			var err error
+			if buf, err = encode(buf, recs[i].Value); err != nil {
 				return fmt.Errorf("encode %s record: %w", recs[i].Bucket, err)
 			}
-			raws[i] = raw
+			raws[i] = buf[start:len(buf):len(buf)]
 		}
 		return nil
 	})
@@ -482,6 +502,10 @@ func (t *Tx) PutRecords(recs []Record) error {
 }
 
 const bulkFillPercent = 0.9
+
+// recordSizeHint is about the size of a catalogue record, to size the
+// encoding buffers of PutRecords once.
+const recordSizeHint = 512
 
 // inParallel runs fn over [0,n) in contiguous chunks on workers
 // goroutines, and returns the error of the first failing chunk in order.

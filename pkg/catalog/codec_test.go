@@ -1,0 +1,113 @@
+package catalog
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"testing"
+	"time"
+)
+
+func sampleRecords() (Product, Plan) {
+	now := time.Date(2026, 11, 30, 12, 34, 56, 789000000, time.UTC)
+	later := now.Add(90 * time.Minute).In(time.FixedZone("x", 5*3600+1800))
+	prod := Product{ID: 42, Provider: "prod", PolicyID: "5fd202b669710900018bc19c", PolicyMID: "5fd202b669710900018bc19c",
+		Name: "payments", DisplayName: "Payments <API> & \"more\"", Description: "line\nbreak\ttab \u2028 é \x01",
+		Published: true, HiddenSince: &later, Placeholder: true, AuthType: "authToken",
+		APIs:      []APIRef{{APIID: "a1", Name: "A"}, {APIID: "b2", Name: "B\\"}},
+		CreatedAt: now, UpdatedAt: later, LastSyncedAt: &now, PublishedBeforeHide: true}
+	plan := Plan{ID: 7, Provider: "prod", PolicyID: "gold", PolicyMID: "665d", Name: "gold", DisplayName: "Gold",
+		Rate: 100.5, Per: 60, QuotaMax: -1, QuotaRenewalRate: 2592000, ThrottleInterval: 1e-7, ThrottleRetryLimit: 3,
+		KeyExpiresIn: 86400, CreatedAt: now, UpdatedAt: now}
+	return prod, plan
+}
+
+// The hand-written encoders write exactly json.Marshal's bytes: every
+// record ever written stays readable by encoding/json, and a record's
+// bytes do not depend on which path wrote it.
+func TestAppendJSONMatchesMarshal(t *testing.T) {
+	prod, plan := sampleRecords()
+	empty := Product{APIs: []APIRef{}}
+	floats := []float64{0, -1, 1, 1e20, 1e21, 123456789012345678, 1e-6, 9.99e-7, 0.1, -2.5e-300, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Copysign(0, -1)}
+	var plans []Plan
+	for _, f := range floats {
+		p := plan
+		p.Rate, p.Per, p.ThrottleInterval = f, -f, f/3
+		plans = append(plans, p)
+	}
+	cases := []any{prod, Product{}, empty, plan, Plan{}}
+	for _, p := range plans {
+		cases = append(cases, p)
+	}
+	bad := []string{"\xff\xfe", "a\u2029b", "<script>", "\x00\x1f\x7f", "日本語", "\\\"/"}
+	for _, s := range bad {
+		p := prod
+		p.Name, p.APIs = s, []APIRef{{APIID: s, Name: s}}
+		cases = append(cases, p)
+	}
+	for _, c := range cases {
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.(interface{ AppendJSON([]byte) ([]byte, error) }).AppendJSON([]byte("prefix"))
+		if err != nil || !bytes.Equal(got, append([]byte("prefix"), want...)) {
+			t.Errorf("AppendJSON differs from json.Marshal (%v):\n got %s\nwant prefix%s", err, got, want)
+		}
+	}
+}
+
+// What json.Marshal refuses, AppendJSON refuses too.
+func TestAppendJSONErrors(t *testing.T) {
+	prod, plan := sampleRecords()
+	plan.Rate = math.NaN()
+	prod.CreatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []interface{ AppendJSON([]byte) ([]byte, error) }{plan, prod} {
+		if _, err := json.Marshal(c); err == nil {
+			t.Fatalf("json.Marshal accepts %+v", c)
+		}
+		if _, err := c.AppendJSON(nil); err == nil {
+			t.Errorf("AppendJSON accepts %+v", c)
+		}
+	}
+}
+
+func FuzzAppendJSON(f *testing.F) {
+	f.Add("payments", "a<b>", uint64(3), 1.5, int64(-1), int64(0))
+	f.Add("\xff", "\u2028", uint64(0), 1e21, int64(1<<62), int64(-1<<62))
+	f.Fuzz(func(t *testing.T, s1, s2 string, id uint64, fl float64, i1, i2 int64) {
+		prod, plan := sampleRecords()
+		prod.ID, prod.Name, prod.Description, prod.APIs = id, s1, s2, []APIRef{{APIID: s2, Name: s1}}
+		created := time.Unix(i1%(1<<35), i2%1e9).UTC()
+		prod.CreatedAt, plan.UpdatedAt = created, created
+		plan.ID, plan.DisplayName, plan.Rate, plan.Per, plan.QuotaMax, plan.KeyExpiresIn = id, s1, fl, fl*7, i1, i2
+		for _, c := range []interface{ AppendJSON([]byte) ([]byte, error) }{prod, plan} {
+			want, werr := json.Marshal(c)
+			got, gerr := c.AppendJSON(nil)
+			if (werr == nil) != (gerr == nil) || werr == nil && !bytes.Equal(got, want) {
+				t.Fatalf("AppendJSON %s (%v)\njson.Marshal %s (%v)", got, gerr, want, werr)
+			}
+		}
+	})
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	prod, plan := sampleRecords()
+	prod.DisplayName, prod.Description = "Payments", ""
+	var buf []byte
+	b.Run("product", func(b *testing.B) {
+		for b.Loop() {
+			buf, _ = prod.AppendJSON(buf[:0])
+		}
+	})
+	b.Run("product-json.Marshal", func(b *testing.B) {
+		for b.Loop() {
+			buf, _ = json.Marshal(prod)
+		}
+	})
+	b.Run("plan", func(b *testing.B) {
+		for b.Loop() {
+			buf, _ = plan.AppendJSON(buf[:0])
+		}
+	})
+}
