@@ -17,13 +17,13 @@ const policiesPath = "/api/portal/policies"
 // ListPolicies returns every policy the user can see, in Dashboard order.
 // Their unmodelled fields are not kept: to update one, read it with GetPolicy.
 func (c *Client) ListPolicies(ctx context.Context) ([]Policy, error) {
-	ws, err := listAll[policyWire](ctx, c, policiesPath, "Data", nil, func(p *policyWire) string { return string(p.MID) })
+	ws, err := listAll[listedPolicy](ctx, c, policiesPath, "Data", nil, func(p *listedPolicy) string { return p.MID })
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Policy, len(ws))
 	for i := range ws {
-		out[i] = ws[i].policy()
+		out[i] = Policy(ws[i])
 	}
 	return out, nil
 }

@@ -482,6 +482,11 @@ func decodeBatch[T any](b batch) ([]T, error) {
 		switch it := any(&items[i]).(type) {
 		case *policyWire:
 			err = decodePolicyWire(b.data[start:end], it)
+		case *listedPolicy:
+			var w policyWire
+			if err = decodePolicyWire(b.data[start:end], &w); err == nil {
+				*it = listedPolicy(w.policy())
+			}
 		case *apiWrapper:
 			err = decodeAPIWrapper(b.data[start:end], it)
 		default:
