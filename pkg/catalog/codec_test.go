@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -110,4 +111,65 @@ func BenchmarkAppendJSON(b *testing.B) {
 			buf, _ = plan.AppendJSON(buf[:0])
 		}
 	})
+}
+
+// DecodeJSON gives exactly what json.Unmarshal gives: on the records
+// AppendJSON writes, and on anything else (FuzzDecodeJSON).
+func TestDecodeJSONMatchesUnmarshal(t *testing.T) {
+	prod, plan := sampleRecords()
+	inputs := [][]byte{}
+	for _, v := range []interface{ AppendJSON([]byte) ([]byte, error) }{prod, plan, Product{}, Plan{}, Product{APIs: []APIRef{}}} {
+		b, err := v.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	inputs = append(inputs, decodeSeeds...)
+	for _, in := range inputs {
+		checkDecode(t, in)
+	}
+}
+
+var decodeSeeds = [][]byte{
+	[]byte(`{"id":1,"created_at":"2026-02-29T00:00:00Z"}`),
+	[]byte(`{"id":1,"created_at":"2024-02-29T23:59:59.5Z","hidden_since":null,"apis":null}`),
+	[]byte(`{"ID":1,"Name":"x"}`),
+	[]byte(`{"id":-1}`),
+	[]byte(`{"id":1.0,"rate":1e3,"per":-0,"quota_max":-5}`),
+	[]byte(`{"rate":123456789012345678,"quota_max":99999999999999999999}`),
+	[]byte(`{"name":"a","name":"b"}`),
+	[]byte(`{"apis":[{"api_id":"a","name":"A","x":1},null]}`),
+	[]byte(`{"apis":[{"api_id":"a\u00e9"}],"created_at":"2026-11-30T12:34:56+01:00"}`),
+	[]byte(`{"updated_at":"2026-11-30T12:34:56.1234567891Z","last_synced_at":"2026-13-01T00:00:00Z"}`),
+	[]byte(` {"published": true , "hidden":null} `),
+	[]byte(`{"published":"yes"}`),
+	[]byte(`[]`),
+	[]byte(`{"id":1}x`),
+}
+
+func checkDecode(t *testing.T, in []byte) {
+	t.Helper()
+	var fp, rp Product
+	ferr, rerr := fp.DecodeJSON(in), json.Unmarshal(in, &rp)
+	if (ferr == nil) != (rerr == nil) || rerr == nil && !reflect.DeepEqual(fp, rp) {
+		t.Fatalf("product %s:\nDecodeJSON %+v (%v)\nUnmarshal  %+v (%v)", in, fp, ferr, rp, rerr)
+	}
+	var fl, rl Plan
+	ferr, rerr = fl.DecodeJSON(in), json.Unmarshal(in, &rl)
+	if (ferr == nil) != (rerr == nil) || rerr == nil && !reflect.DeepEqual(fl, rl) {
+		t.Fatalf("plan %s:\nDecodeJSON %+v (%v)\nUnmarshal  %+v (%v)", in, fl, ferr, rl, rerr)
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	prod, plan := sampleRecords()
+	for _, v := range []interface{ AppendJSON([]byte) ([]byte, error) }{prod, plan} {
+		b, _ := v.AppendJSON(nil)
+		f.Add(b)
+	}
+	for _, s := range decodeSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) { checkDecode(t, in) })
 }

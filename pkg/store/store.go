@@ -408,11 +408,36 @@ func (t *Tx) Count(b Bucket) int {
 	return bk.Stats().KeyN
 }
 
+// JSONDecoder is a record type with a hand-written decoder that decodes
+// into its zero value exactly as json.Unmarshal would; Get and List use it
+// instead of reflection.
+type JSONDecoder interface {
+	DecodeJSON(data []byte) error
+}
+
+// decodeInto decodes raw into the zero value *v.
+func decodeInto[T any](raw []byte, v *T) error {
+	if d, ok := any(v).(JSONDecoder); ok {
+		return d.DecodeJSON(raw)
+	}
+	return json.Unmarshal(raw, v)
+}
+
 // Get decodes one record.
 func Get[T any](t *Tx, b Bucket, key []byte) (T, error) {
 	var v T
-	err := t.Get(b, key, &v)
-	return v, err
+	bk := t.bucket(b)
+	if bk == nil {
+		return v, ErrNotFound
+	}
+	raw := bk.Get(key)
+	if raw == nil {
+		return v, ErrNotFound
+	}
+	if err := decodeInto(raw, &v); err != nil {
+		return v, fmt.Errorf("decode %s record: %w", b, err)
+	}
+	return v, nil
 }
 
 // parallelDecodeMin is the record count from which List decodes and
@@ -438,7 +463,7 @@ func List[T any](t *Tx, b Bucket) ([]T, error) {
 	}
 	err = inParallel(len(raws), workers, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			if err := json.Unmarshal(raws[i], &out[i]); err != nil {
+			if err := decodeInto(raws[i], &out[i]); err != nil {
 				return fmt.Errorf("decode %s record %x: %w", b, keys[i], err)
 			}
 		}

@@ -1,0 +1,344 @@
+package catalog
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/tykportal/tykportal/internal/jsonscan"
+)
+
+// DecodeJSON decodes a product record into the zero Product p exactly as
+// json.Unmarshal would: a strict scanner reads the shape AppendJSON
+// writes, and anything else is left to encoding/json. Reading 10,000
+// records with reflection was most of `products list` and of a sync's
+// read of the local catalogue.
+func (p *Product) DecodeJSON(data []byte) error {
+	s := jsonscan.New(data)
+	if s.Fields(productFields, func(i int) error { return p.field(&s, i) }) == nil && s.End() == nil {
+		return nil
+	}
+	*p = Product{}
+	return json.Unmarshal(data, p)
+}
+
+var productFields = []string{"id", "provider", "policy_id", "policy_mid", "name", "display_name", "description",
+	"published", "hidden", "hidden_since", "placeholder", "auth_type", "apis", "created_at", "updated_at",
+	"last_synced_at", "published_before_hide"}
+
+func (p *Product) field(s *jsonscan.Scanner, i int) error {
+	switch i {
+	case 0:
+		return scanUint(s, &p.ID)
+	case 1:
+		return s.OptString(&p.Provider)
+	case 2:
+		return s.OptString(&p.PolicyID)
+	case 3:
+		return s.OptString(&p.PolicyMID)
+	case 4:
+		return s.OptString(&p.Name)
+	case 5:
+		return s.OptString(&p.DisplayName)
+	case 6:
+		return s.OptString(&p.Description)
+	case 7:
+		return s.OptBool(&p.Published)
+	case 8:
+		return s.OptBool(&p.Hidden)
+	case 9:
+		return scanTimePtr(s, &p.HiddenSince)
+	case 10:
+		return s.OptBool(&p.Placeholder)
+	case 11:
+		return s.OptString(&p.AuthType)
+	case 12:
+		return scanAPIRefs(s, &p.APIs)
+	case 13:
+		return scanTime(s, &p.CreatedAt)
+	case 14:
+		return scanTime(s, &p.UpdatedAt)
+	case 15:
+		return scanTimePtr(s, &p.LastSyncedAt)
+	default:
+		return s.OptBool(&p.PublishedBeforeHide)
+	}
+}
+
+// DecodeJSON decodes a plan record into the zero Plan p exactly as
+// json.Unmarshal would (see Product.DecodeJSON).
+func (p *Plan) DecodeJSON(data []byte) error {
+	s := jsonscan.New(data)
+	if s.Fields(planFields, func(i int) error { return p.field(&s, i) }) == nil && s.End() == nil {
+		return nil
+	}
+	*p = Plan{}
+	return json.Unmarshal(data, p)
+}
+
+var planFields = []string{"id", "provider", "policy_id", "policy_mid", "name", "display_name", "description",
+	"published", "hidden", "hidden_since", "placeholder", "rate", "per", "quota_max", "quota_renewal_rate",
+	"throttle_interval", "throttle_retry_limit", "key_expires_in", "created_at", "updated_at", "last_synced_at",
+	"published_before_hide"}
+
+func (p *Plan) field(s *jsonscan.Scanner, i int) error {
+	switch i {
+	case 0:
+		return scanUint(s, &p.ID)
+	case 1:
+		return s.OptString(&p.Provider)
+	case 2:
+		return s.OptString(&p.PolicyID)
+	case 3:
+		return s.OptString(&p.PolicyMID)
+	case 4:
+		return s.OptString(&p.Name)
+	case 5:
+		return s.OptString(&p.DisplayName)
+	case 6:
+		return s.OptString(&p.Description)
+	case 7:
+		return s.OptBool(&p.Published)
+	case 8:
+		return s.OptBool(&p.Hidden)
+	case 9:
+		return scanTimePtr(s, &p.HiddenSince)
+	case 10:
+		return s.OptBool(&p.Placeholder)
+	case 11:
+		return scanFloat(s, &p.Rate)
+	case 12:
+		return scanFloat(s, &p.Per)
+	case 13:
+		return scanInt(s, &p.QuotaMax)
+	case 14:
+		return scanInt(s, &p.QuotaRenewalRate)
+	case 15:
+		return scanFloat(s, &p.ThrottleInterval)
+	case 16:
+		return scanInt(s, &p.ThrottleRetryLimit)
+	case 17:
+		return scanInt(s, &p.KeyExpiresIn)
+	case 18:
+		return scanTime(s, &p.CreatedAt)
+	case 19:
+		return scanTime(s, &p.UpdatedAt)
+	case 20:
+		return scanTimePtr(s, &p.LastSyncedAt)
+	default:
+		return s.OptBool(&p.PublishedBeforeHide)
+	}
+}
+
+var apiRefFields = []string{"api_id", "name"}
+
+func scanAPIRefs(s *jsonscan.Scanner, dst *[]APIRef) error {
+	if s.Peek() == 'n' {
+		_, err := s.Literal("null")
+		*dst = nil
+		return err
+	}
+	if err := s.Expect('['); err != nil {
+		return err
+	}
+	refs := []APIRef{}
+	if s.Peek() == ']' {
+		*dst = refs
+		return s.Expect(']')
+	}
+	for {
+		if s.Peek() != '{' {
+			return jsonscan.ErrFallback
+		}
+		var r APIRef
+		err := s.Fields(apiRefFields, func(i int) error {
+			if i == 0 {
+				return s.OptString(&r.APIID)
+			}
+			return s.OptString(&r.Name)
+		})
+		if err != nil {
+			return err
+		}
+		refs = append(refs, r)
+		if s.Peek() == ',' {
+			_ = s.Expect(',')
+			continue
+		}
+		*dst = refs
+		return s.Expect(']')
+	}
+}
+
+// wholeNumber returns a number token's digits when it is a plain whole number
+// (an optional minus sign, then digits), else nil.
+func wholeNumber(tok []byte) (digits []byte, neg bool) {
+	if len(tok) > 0 && tok[0] == '-' {
+		tok, neg = tok[1:], true
+	}
+	for _, c := range tok {
+		if !jsonscan.IsDigit(c) {
+			return nil, false
+		}
+	}
+	return tok, neg
+}
+
+func digitsValue(d []byte) uint64 {
+	var v uint64
+	for _, c := range d {
+		v = v*10 + uint64(c-'0')
+	}
+	return v
+}
+
+// scanUint, scanInt and scanFloat read a number where encoding/json would
+// (null leaves the value); anything but a small plain whole number goes
+// back to encoding/json.
+func scanUint(s *jsonscan.Scanner, dst *uint64) error {
+	if s.Peek() == 'n' {
+		_, err := s.Literal("null")
+		return err
+	}
+	tok, err := s.NumberToken()
+	if err != nil {
+		return err
+	}
+	d, neg := wholeNumber(tok)
+	if d == nil || neg || len(d) > 19 {
+		return jsonscan.ErrFallback
+	}
+	*dst = digitsValue(d)
+	return nil
+}
+
+func scanInt(s *jsonscan.Scanner, dst *int64) error {
+	if s.Peek() == 'n' {
+		_, err := s.Literal("null")
+		return err
+	}
+	tok, err := s.NumberToken()
+	if err != nil {
+		return err
+	}
+	d, neg := wholeNumber(tok)
+	if d == nil || len(d) > 18 {
+		return jsonscan.ErrFallback
+	}
+	v := int64(digitsValue(d))
+	if neg {
+		v = -v
+	}
+	*dst = v
+	return nil
+}
+
+func scanFloat(s *jsonscan.Scanner, dst *float64) error {
+	if s.Peek() == 'n' {
+		_, err := s.Literal("null")
+		return err
+	}
+	tok, err := s.NumberToken()
+	if err != nil {
+		return err
+	}
+	d, neg := wholeNumber(tok)
+	// Up to 15 digits a whole number is exact as a float64; -0 is not 0.
+	if d == nil || len(d) > 15 || neg && digitsValue(d) == 0 {
+		return jsonscan.ErrFallback
+	}
+	v := float64(digitsValue(d))
+	if neg {
+		v = -v
+	}
+	*dst = v
+	return nil
+}
+
+// scanTime reads the UTC form AppendJSON writes,
+// YYYY-MM-DDTHH:MM:SS[.fraction]Z; null leaves the value, and any other
+// form (an offset, a bad date) goes back to encoding/json.
+func scanTime(s *jsonscan.Scanner, dst *time.Time) error {
+	if s.Peek() == 'n' {
+		_, err := s.Literal("null")
+		return err
+	}
+	raw, plain, err := s.StrToken()
+	if err != nil || !plain {
+		return jsonscan.ErrFallback
+	}
+	t, ok := parseUTC(raw[1 : len(raw)-1])
+	if !ok {
+		return jsonscan.ErrFallback
+	}
+	*dst = t
+	return nil
+}
+
+func scanTimePtr(s *jsonscan.Scanner, dst **time.Time) error {
+	if s.Peek() == 'n' {
+		_, err := s.Literal("null")
+		*dst = nil
+		return err
+	}
+	t := new(time.Time)
+	if err := scanTime(s, t); err != nil {
+		return err
+	}
+	*dst = t
+	return nil
+}
+
+func parseUTC(b []byte) (time.Time, bool) {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(lo, hi int) (int, bool) {
+		v := 0
+		for _, c := range b[lo:hi] {
+			if !jsonscan.IsDigit(c) {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
+		day > daysIn(time.Month(month), year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	switch frac := b[19 : len(b)-1]; {
+	case len(frac) == 0:
+	case frac[0] != '.' || len(frac) < 2 || len(frac) > 10:
+		return time.Time{}, false
+	default:
+		v, ok := num(20, len(b)-1)
+		if !ok {
+			return time.Time{}, false
+		}
+		for n := len(frac) - 1; n < 9; n++ {
+			v *= 10
+		}
+		nsec = v
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+func daysIn(m time.Month, year int) int {
+	switch m {
+	case time.February:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
+}
