@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/tykportal/tykportal/pkg/catalog"
@@ -118,26 +120,43 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 		}
 		return a.at - b.at
 	})
+	// What each policy becomes depends on it alone: decided on every core
+	// (a product's API list was the largest part of the planner).
+	judged := make([]retrieved, len(byID))
+	inParallel(len(byID), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			k := byID[i]
+			r := retrieved{id: k.id, pol: k.pol}
+			if !provider.MatchesTags(p.PolicyTags, k.pol.Tags) {
+				judged[i] = r // kind "": not matched
+				continue
+			}
+			r.kind = classify(k.pol)
+			if r.kind == catalog.KindProduct {
+				r.apis, r.auth = productAPIs(k.pol, apiByID)
+			}
+			judged[i] = r
+		}
+	})
 	lastID, haveLast := "", false
-	for _, k := range byID {
-		pol, id := k.pol, k.id
-		if !provider.MatchesTags(p.PolicyTags, pol.Tags) {
+	for _, r := range judged {
+		if r.kind == "" {
 			continue
 		}
 		pl.Matched++
 		// Sorted by identity, a duplicate follows the policy it repeats.
-		if haveLast && id == lastID {
-			pl.Skipped = append(pl.Skipped, catalog.SkippedItem{PolicyID: id, Name: pol.Name, Reason: ReasonDuplicateID})
+		if haveLast && r.id == lastID {
+			pl.Skipped = append(pl.Skipped, catalog.SkippedItem{PolicyID: r.id, Name: r.pol.Name, Reason: ReasonDuplicateID})
 			continue
 		}
-		lastID, haveLast = id, true
-		switch kind := classify(pol); kind {
+		lastID, haveLast = r.id, true
+		switch r.kind {
 		case catalog.KindProduct:
-			products = append(products, retrieved{id: id, pol: pol})
+			products = append(products, r)
 		case catalog.KindPlan:
-			plans = append(plans, retrieved{id: id, pol: pol})
+			plans = append(plans, r)
 		default:
-			pl.Skipped = append(pl.Skipped, catalog.SkippedItem{PolicyID: id, Name: pol.Name, Reason: kind})
+			pl.Skipped = append(pl.Skipped, catalog.SkippedItem{PolicyID: r.id, Name: r.pol.Name, Reason: r.kind})
 		}
 	}
 
@@ -153,7 +172,7 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 		}
 	}
 
-	pl.planProducts(products, apiByID, local.Products, now)
+	pl.planProducts(products, local.Products, now)
 	pl.planPlans(plans, local.Plans, now)
 
 	hiding := pl.Products.Hidden + pl.Plans.Hidden
@@ -163,10 +182,35 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 	return pl
 }
 
-// retrieved is a policy the sync keeps, with its identity.
+// retrieved is a policy the sync keeps, with its identity, what it
+// becomes (a kind or a skip reason) and, for a product, its APIs.
 type retrieved struct {
-	id  string
-	pol *dashboard.Policy
+	id   string
+	pol  *dashboard.Policy
+	kind string
+	apis []catalog.APIRef
+	auth string
+}
+
+// parallelMin is the policy count from which inParallel uses every core.
+const parallelMin = 1024
+
+// inParallel runs fn over [0,n) in contiguous chunks, one per core.
+func inParallel(n int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < parallelMin || workers == 1 {
+		fn(0, n)
+		return
+	}
+	var wg gosync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(w*n/workers, (w+1)*n/workers)
+		}()
+	}
+	wg.Wait()
 }
 
 func massHideError(p provider.Provider, hiding, visible, fetched, matched int) error {
@@ -314,11 +358,10 @@ func retarget(policyID, policyMID *string, id, mid string, fields []string) []st
 	return fields
 }
 
-func (pl *Plan) planProducts(kept []retrieved, apiByID map[string]dashboard.API, local []catalog.Product, now time.Time) {
+func (pl *Plan) planProducts(kept []retrieved, local []catalog.Product, now time.Time) {
 	m := newMatcher(len(local), func(i int) (string, string) { return local[i].PolicyID, local[i].PolicyMID })
 	for _, r := range kept {
-		id, pol := r.id, r.pol
-		apis, auth := productAPIs(pol, apiByID)
+		id, pol, apis, auth := r.id, r.pol, r.apis, r.auth
 		i, ok := m.match(id, pol.MID)
 		if !ok {
 			prod := catalog.Product{
