@@ -135,3 +135,92 @@ func (p Plan) AppendJSON(b []byte) ([]byte, error) {
 	b = jsonenc.Bool(b, p.PublishedBeforeHide)
 	return append(b, '}'), nil
 }
+
+// AppendJSON appends the sync result as json.Marshal encodes it: a first
+// sync of 10,000 policies records 10,000 changes.
+func (r SyncResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"provider":`...)
+	b = jsonenc.String(b, r.Provider)
+	b = append(b, `,"status":`...)
+	b = jsonenc.String(b, r.Status)
+	b = append(b, `,"error":`...)
+	b = jsonenc.String(b, r.Error)
+	b = append(b, `,"dry_run":`...)
+	b = jsonenc.Bool(b, r.DryRun)
+	b = append(b, `,"started_at":`...)
+	if b, err = jsonenc.Time(b, r.StartedAt); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"duration_ms":`...)
+	b = jsonenc.Int(b, r.DurationMS)
+	b = append(b, `,"policies_fetched":`...)
+	b = jsonenc.Int(b, int64(r.PoliciesFetched))
+	b = append(b, `,"policies_matched":`...)
+	b = jsonenc.Int(b, int64(r.PoliciesMatched))
+	b = append(b, `,"products":`...)
+	b = r.Products.appendJSON(b)
+	b = append(b, `,"plans":`...)
+	b = r.Plans.appendJSON(b)
+	b = append(b, `,"skipped":`...)
+	if r.Skipped == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, s := range r.Skipped {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"policy_id":`...)
+			b = jsonenc.String(b, s.PolicyID)
+			b = append(b, `,"name":`...)
+			b = jsonenc.String(b, s.Name)
+			b = append(b, `,"reason":`...)
+			b = jsonenc.String(b, s.Reason)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"changes":`...)
+	if r.Changes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range r.Changes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"action":`...)
+			b = jsonenc.String(b, c.Action)
+			b = append(b, `,"kind":`...)
+			b = jsonenc.String(b, c.Kind)
+			b = append(b, `,"id":`...)
+			if c.ID == nil {
+				b = append(b, "null"...)
+			} else {
+				b = jsonenc.Uint(b, *c.ID)
+			}
+			b = append(b, `,"policy_id":`...)
+			b = jsonenc.String(b, c.PolicyID)
+			b = append(b, `,"name":`...)
+			b = jsonenc.String(b, c.Name)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+func (c ChangeCounts) appendJSON(b []byte) []byte {
+	b = append(b, `{"created":`...)
+	b = jsonenc.Int(b, int64(c.Created))
+	b = append(b, `,"updated":`...)
+	b = jsonenc.Int(b, int64(c.Updated))
+	b = append(b, `,"hidden":`...)
+	b = jsonenc.Int(b, int64(c.Hidden))
+	b = append(b, `,"restored":`...)
+	b = jsonenc.Int(b, int64(c.Restored))
+	b = append(b, `,"unchanged":`...)
+	b = jsonenc.Int(b, int64(c.Unchanged))
+	return append(b, '}')
+}

@@ -36,7 +36,12 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		p.Rate, p.Per, p.ThrottleInterval = f, -f, f/3
 		plans = append(plans, p)
 	}
-	cases := []any{prod, Product{}, empty, plan, Plan{}}
+	id := uint64(9)
+	result := SyncResult{Provider: "prod", Status: SyncOK, Error: "a <b> \"c\"", DryRun: true, StartedAt: time.Date(2026, 12, 1, 1, 2, 3, 4000, time.UTC),
+		DurationMS: 1234, PoliciesFetched: 10, PoliciesMatched: 8, Products: ChangeCounts{1, 2, 3, 4, 5}, Plans: ChangeCounts{Created: 6},
+		Skipped: []SkippedItem{{PolicyID: "p", Name: "n\u00e9", Reason: "inactive"}},
+		Changes: []Change{{Action: ActionCreate, Kind: KindProduct, ID: &id, PolicyID: "p1", Name: "x"}, {Action: ActionHide, Kind: KindPlan, PolicyID: "p2", Name: "y&z"}}}
+	cases := []any{prod, Product{}, empty, plan, Plan{}, result, SyncResult{}, SyncResult{Skipped: []SkippedItem{}, Changes: []Change{}}}
 	for _, p := range plans {
 		cases = append(cases, p)
 	}

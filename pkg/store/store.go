@@ -513,12 +513,16 @@ func (t *Tx) PutRecords(recs []Record) error {
 	if err != nil {
 		return err
 	}
+	var bk *bolt.Bucket
+	var name Bucket
 	for i, r := range recs {
-		bk, err := t.tx.CreateBucketIfNotExists([]byte(r.Bucket))
-		if err != nil {
-			return err
+		if bk == nil || r.Bucket != name {
+			if bk, err = t.tx.CreateBucketIfNotExists([]byte(r.Bucket)); err != nil {
+				return err
+			}
+			name = r.Bucket
+			bk.FillPercent = bulkFillPercent
 		}
-		bk.FillPercent = bulkFillPercent
 		if err := bk.Put(r.Key, raws[i]); err != nil {
 			return err
 		}
