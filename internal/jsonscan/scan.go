@@ -261,11 +261,76 @@ func (s *Scanner) number() error {
 	return nil
 }
 
-// Fields walks an object's members: for each key, field returns the
-// handler's index in names or -1 for an unknown key, which is skipped. A
-// key that encoding/json would match case-insensitively, an escaped key or
-// a repeated known key falls back.
-func (s *Scanner) Fields(names []string, handle func(i int) error) error {
+// Names is the set of keys a decoder handles, grouped by length so that a
+// key is compared only with the names as long as it (a linear search of
+// twenty names for each of a policy's keys, known or not, was a tenth of
+// its decode).
+type Names struct {
+	list  []string
+	byLen [maxNameLen + 1][]int
+}
+
+const maxNameLen = 63
+
+// NewNames returns the set of names, each lower-case ASCII as the json tags
+// here are, at most 64: a name's index is its position.
+func NewNames(names ...string) *Names {
+	if len(names) > 64 {
+		panic("jsonscan: more than 64 names")
+	}
+	n := &Names{list: names}
+	for i, name := range names {
+		for _, c := range []byte(name) {
+			if c >= 0x80 || 'A' <= c && c <= 'Z' || len(name) > maxNameLen {
+				panic("jsonscan: name " + name + " is not short lower-case ASCII")
+			}
+		}
+		n.byLen[len(name)] = append(n.byLen[len(name)], i)
+	}
+	return n
+}
+
+// index returns the position of key among the names, or -1, and whether
+// encoding/json could match key to a name case-insensitively. Any
+// non-ASCII key counts as such: its Unicode folding (the Kelvin sign folds
+// to k) is left to encoding/json.
+func (n *Names) index(key []byte) (int, bool) {
+	var cands []int
+	if len(key) <= maxNameLen {
+		cands = n.byLen[len(key)]
+	}
+	for _, j := range cands {
+		if string(key) == n.list[j] {
+			return j, false
+		}
+	}
+	for _, c := range key {
+		if c >= 0x80 {
+			return -1, true
+		}
+	}
+next:
+	for _, j := range cands {
+		name := n.list[j]
+		for i := range len(key) {
+			c := key[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != name[i] {
+				continue next
+			}
+		}
+		return -1, true
+	}
+	return -1, false
+}
+
+// Fields walks an object's members: handle is called with the index of each
+// known key among names, after its colon, and must read the value; the
+// value of an unknown key is skipped. A key that encoding/json would match
+// case-insensitively, an escaped key or a repeated known key falls back.
+func (s *Scanner) Fields(names *Names, handle func(i int) error) error {
 	if err := s.Expect('{'); err != nil {
 		return err
 	}
@@ -283,13 +348,7 @@ func (s *Scanner) Fields(names []string, handle func(i int) error) error {
 		if err := s.Expect(':'); err != nil {
 			return err
 		}
-		i := -1
-		for j, n := range names {
-			if string(key) == n {
-				i = j
-				break
-			}
-		}
+		i, folds := names.index(key)
 		switch {
 		case i >= 0:
 			if seen&(1<<i) != 0 {
@@ -299,10 +358,9 @@ func (s *Scanner) Fields(names []string, handle func(i int) error) error {
 			if err := handle(i); err != nil {
 				return err
 			}
+		case folds:
+			return ErrFallback
 		default:
-			if foldsToAny(key, names) {
-				return ErrFallback
-			}
 			if _, err := s.Skip(); err != nil {
 				return err
 			}
@@ -313,34 +371,6 @@ func (s *Scanner) Fields(names []string, handle func(i int) error) error {
 		}
 		return s.Expect('}')
 	}
-}
-
-// foldsToAny reports whether encoding/json could match key to one of names
-// (all lower-case ASCII) case-insensitively. Any non-ASCII key counts: its
-// Unicode folding (the Kelvin sign folds to k) is left to encoding/json.
-func foldsToAny(key []byte, names []string) bool {
-	for _, c := range key {
-		if c >= 0x80 {
-			return true
-		}
-	}
-next:
-	for _, n := range names {
-		if len(n) != len(key) {
-			continue
-		}
-		for i := range len(key) {
-			c := key[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != n[i] {
-				continue next
-			}
-		}
-		return true
-	}
-	return false
 }
 
 // PlainStr reads a plain string into dst, or hands the value to u when it

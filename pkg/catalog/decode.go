@@ -21,9 +21,9 @@ func (p *Product) DecodeJSON(data []byte) error {
 	return json.Unmarshal(data, p)
 }
 
-var productFields = []string{"id", "provider", "policy_id", "policy_mid", "name", "display_name", "description",
+var productFields = jsonscan.NewNames("id", "provider", "policy_id", "policy_mid", "name", "display_name", "description",
 	"published", "hidden", "hidden_since", "placeholder", "auth_type", "apis", "created_at", "updated_at",
-	"last_synced_at", "published_before_hide"}
+	"last_synced_at", "published_before_hide")
 
 func (p *Product) field(s *jsonscan.Scanner, i int) error {
 	switch i {
@@ -75,10 +75,10 @@ func (p *Plan) DecodeJSON(data []byte) error {
 	return json.Unmarshal(data, p)
 }
 
-var planFields = []string{"id", "provider", "policy_id", "policy_mid", "name", "display_name", "description",
+var planFields = jsonscan.NewNames("id", "provider", "policy_id", "policy_mid", "name", "display_name", "description",
 	"published", "hidden", "hidden_since", "placeholder", "rate", "per", "quota_max", "quota_renewal_rate",
 	"throttle_interval", "throttle_retry_limit", "key_expires_in", "created_at", "updated_at", "last_synced_at",
-	"published_before_hide"}
+	"published_before_hide")
 
 func (p *Plan) field(s *jsonscan.Scanner, i int) error {
 	switch i {
@@ -129,7 +129,7 @@ func (p *Plan) field(s *jsonscan.Scanner, i int) error {
 	}
 }
 
-var apiRefFields = []string{"api_id", "name"}
+var apiRefFields = jsonscan.NewNames("api_id", "name")
 
 func scanAPIRefs(s *jsonscan.Scanner, dst *[]APIRef) error {
 	if s.Peek() == 'n' {

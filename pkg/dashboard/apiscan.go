@@ -21,7 +21,7 @@ func decodeAPIWrapper(data []byte, w *apiWrapper) error {
 	return json.Unmarshal(data, w)
 }
 
-var listedAPIWrapperFields = []string{"api_definition", "oas"}
+var listedAPIWrapperFields = jsonscan.NewNames("api_definition", "oas")
 
 func (s *scanner) apiWrapper(w *apiWrapper) error {
 	err := s.Fields(listedAPIWrapperFields, func(i int) error {
@@ -36,12 +36,12 @@ func (s *scanner) apiWrapper(w *apiWrapper) error {
 	return s.End()
 }
 
-var listedAPIDefinitionFields = []string{
+var listedAPIDefinitionFields = jsonscan.NewNames(
 	"id", "api_id", "name", "org_id", "active", "is_oas", "use_keyless", "use_standard_auth", "use_oauth2",
 	"use_openid", "use_basic_auth", "enable_jwt", "enable_signature_checking", "use_mutual_tls_auth",
 	"custom_plugin_auth_enabled", "use_go_plugin_auth", "enable_coprocess_auth", "external_oauth",
 	"base_identity_provided_by",
-}
+)
 
 func (s *scanner) apiDefinition(d *apiDefinition) error {
 	if s.Peek() == 'n' {

@@ -62,11 +62,11 @@ func (s *scanner) float(dst *flexFloat) error {
 	return nil
 }
 
-var listedPolicyFields = []string{
+var listedPolicyFields = jsonscan.NewNames(
 	"_id", "id", "name", "org_id", "rate", "per", "quota_max", "quota_renewal_rate", "throttle_interval",
 	"throttle_retry_limit", "key_expires_in", "access_rights", "active", "is_inactive", "state", "tags",
 	"partitions", "last_updated", "auth_type", "meta_data",
-}
+)
 
 func (s *scanner) policy(w *policyWire) error {
 	err := s.Fields(listedPolicyFields, func(i int) error {
@@ -119,7 +119,7 @@ func (s *scanner) policy(w *policyWire) error {
 	return s.End()
 }
 
-var listedPartitionFields = []string{"quota", "rate_limit", "complexity", "acl", "per_api"}
+var listedPartitionFields = jsonscan.NewNames("quota", "rate_limit", "complexity", "acl", "per_api")
 
 func (s *scanner) partitions(p *Partitions) error {
 	if s.Peek() == 'n' {
@@ -170,7 +170,7 @@ func (s *scanner) accessRights(dst *map[string]accessWire) error {
 	return nil
 }
 
-var listedAccessFields = []string{"api_id", "api_name", "versions", "mcp_primitives", "mcp_access_rights", "json_rpc_methods", "json_rpc_methods_access_rights"}
+var listedAccessFields = jsonscan.NewNames("api_id", "api_name", "versions", "mcp_primitives", "mcp_access_rights", "json_rpc_methods", "json_rpc_methods_access_rights")
 
 func (s *scanner) access(a *accessWire) error {
 	return s.Fields(listedAccessFields, func(i int) error {
