@@ -334,3 +334,37 @@ func TestListLargeBucketInOrder(t *testing.T) {
 		}
 	}
 }
+
+// A new state file has 16 KB pages; a file created with bbolt's default
+// (the OS page size) opens and keeps its own.
+func TestPageSize(t *testing.T) {
+	dir := t.TempDir()
+	fresh := filepath.Join(dir, "new.db")
+	db, err := Open(context.Background(), fresh, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := db.bolt.Info().PageSize; got != pageSize {
+		t.Errorf("new file: page size %d, want %d", got, pageSize)
+	}
+	db.Close()
+
+	old := filepath.Join(dir, "old.db")
+	b, err := bolt.Open(old, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	osPage := b.Info().PageSize
+	b.Close()
+	db, err = Open(context.Background(), old, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := db.bolt.Info().PageSize; got != osPage {
+		t.Errorf("existing file: page size %d, want its own %d", got, osPage)
+	}
+	if err := db.Update(context.Background(), func(tx *Tx) error { return tx.Put(Products, IDKey(1), map[string]int{"id": 1}) }); err != nil {
+		t.Fatal(err)
+	}
+}
