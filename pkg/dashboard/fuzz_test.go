@@ -64,7 +64,7 @@ func FuzzDecodeList(f *testing.F) {
 			if err != nil {
 				t.Fatalf("the reference decodes %q, decodeList fails: %v", data, err)
 			}
-			if pages != refPages || !reflect.DeepEqual(items, ref) {
+			if pages != refPages || !reflect.DeepEqual(converted(items), converted(ref)) {
 				t.Fatalf("decodeList differs from the reference on %q:\n%+v %d\n%+v %d", data, items, pages, ref, refPages)
 			}
 		}
@@ -89,10 +89,21 @@ func FuzzPolicyScan(f *testing.F) {
 		if (errFast == nil) != (errRef == nil) {
 			t.Fatalf("%q: fast error %v, encoding/json error %v", data, errFast, errRef)
 		}
-		if errRef == nil && !reflect.DeepEqual(fast, ref) {
-			t.Fatalf("%q:\nfast %+v\njson %+v", data, fast, ref)
+		// The scanner keeps access rights in the Policy's own type: compare
+		// what both give the rest of the tool.
+		if errRef == nil && !reflect.DeepEqual(fast.policy(), ref.policy()) {
+			t.Fatalf("%q:\nfast %+v\njson %+v", data, fast.policy(), ref.policy())
 		}
 	})
+}
+
+// converted is the list as ListPolicies returns it.
+func converted(ws []policyWire) []Policy {
+	out := make([]Policy, len(ws))
+	for i := range ws {
+		out[i] = ws[i].policy()
+	}
+	return out
 }
 
 // FuzzAPIScan: the API list entry decoder gives exactly what encoding/json
@@ -140,7 +151,7 @@ func TestDecodeListBatches(t *testing.T) {
 			}
 		}
 		ref, _, err := referenceDecodeList[policyWire](strings.NewReader(b.String()), "Data")
-		if err != nil || !reflect.DeepEqual(ref, items) {
+		if err != nil || !reflect.DeepEqual(converted(ref), converted(items)) {
 			t.Fatalf("%d items: differs from the reference (%v)", n, err)
 		}
 		if n < 2 {

@@ -278,6 +278,13 @@ func (l *listReader) composite(out []byte, keep bool) ([]byte, error) {
 				inStr = false
 				continue
 			}
+			// Numbers, literals and separators need no look.
+			for i < len(buf) && !structural[buf[i]] {
+				i++
+			}
+			if i == len(buf) {
+				break
+			}
 			switch buf[i] {
 			case '"':
 				inStr = true
@@ -302,6 +309,14 @@ func (l *listReader) composite(out []byte, keep bool) ([]byte, error) {
 		}
 	}
 }
+
+// structural marks the bytes that open or close a string, object or array.
+var structural = func() (t [256]bool) {
+	for _, c := range []byte(`"{}[]`) {
+		t[c] = true
+	}
+	return t
+}()
 
 // findStringEnd returns the index of the quote that ends a string whose
 // body starts at b[0] (no escape pending), or -1 when b holds no such quote.

@@ -88,6 +88,10 @@ type policyWire struct {
 	LastUpdated        flexString            `json:"last_updated"`
 	AuthType           string                `json:"auth_type"`
 	MetaData           markerMeta            `json:"meta_data"`
+	// rights holds the access rights as the Policy keeps them when the
+	// scanner read them (AccessRights is then nil); encoding/json, which
+	// skips unexported fields, fills AccessRights instead.
+	rights map[string]AccessDefinition
 }
 
 // OperationMarkerField is the meta_data field in which tykportal marks the
@@ -132,7 +136,10 @@ func (w *policyWire) policy() Policy {
 	if w.MetaData != "" {
 		p.MetaData = map[string]any{OperationMarkerField: string(w.MetaData)}
 	}
-	if len(w.AccessRights) > 0 {
+	switch {
+	case w.rights != nil:
+		p.AccessRights = w.rights
+	case len(w.AccessRights) > 0:
 		p.AccessRights = make(map[string]AccessDefinition, len(w.AccessRights))
 		for k, a := range w.AccessRights {
 			p.AccessRights[k] = AccessDefinition{APIID: a.APIID, APIName: a.APIName, Versions: a.Versions,

@@ -94,7 +94,7 @@ func (s *scanner) policy(w *policyWire) error {
 		case 10:
 			return s.float(&w.KeyExpiresIn)
 		case 11:
-			return s.accessRights(&w.AccessRights)
+			return s.accessRights(w)
 		case 12:
 			return s.OptBool(&w.Active)
 		case 13:
@@ -142,37 +142,48 @@ func (s *scanner) partitions(p *Partitions) error {
 	})
 }
 
-func (s *scanner) accessRights(dst *map[string]accessWire) error {
+// accessRights reads the access rights straight into the Policy's map type
+// (rights), one map per policy: an intermediate map of wire values, and
+// its conversion, allocated and cleared two maps of large values for every
+// policy, a quarter of the list's decode.
+func (s *scanner) accessRights(w *policyWire) error {
 	if s.Peek() == 'n' {
 		_, err := s.Literal("null")
-		*dst = nil
 		return err
 	}
-	m := map[string]accessWire{}
+	type entry struct {
+		key string
+		a   AccessDefinition
+	}
+	var small [4]entry
+	list := small[:0]
 	err := s.Members(func(key []byte) error {
-		if _, dup := m[string(key)]; dup {
-			return jsonscan.ErrFallback
+		for _, e := range list {
+			if e.key == string(key) {
+				return jsonscan.ErrFallback // a repeated key: encoding/json's rules
+			}
 		}
 		if s.Peek() != '{' {
 			return jsonscan.ErrFallback // null or another type: encoding/json's rules
 		}
-		var a accessWire
-		if err := s.access(&a); err != nil {
-			return err
-		}
-		m[string(key)] = a
-		return nil
+		list = append(list, entry{key: string(key)})
+		return s.access(&list[len(list)-1].a)
 	})
 	if err != nil {
 		return err
 	}
-	*dst = m
+	if len(list) > 0 {
+		w.rights = make(map[string]AccessDefinition, len(list))
+		for _, e := range list {
+			w.rights[e.key] = e.a
+		}
+	}
 	return nil
 }
 
 var listedAccessFields = jsonscan.NewNames("api_id", "api_name", "versions", "mcp_primitives", "mcp_access_rights", "json_rpc_methods", "json_rpc_methods_access_rights")
 
-func (s *scanner) access(a *accessWire) error {
+func (s *scanner) access(a *AccessDefinition) error {
 	return s.Fields(listedAccessFields, func(i int) error {
 		switch i {
 		case 0:
