@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	gosync "sync"
@@ -141,6 +142,9 @@ func latencyFromEnv() time.Duration {
 // back and reports the medians: one round alone moves by ±30% on two
 // shared cores.
 func BenchmarkFullSync10k(b *testing.B) {
+	// As the sync command runs (internal/cli: GOGC=400 for a one-shot sync);
+	// the simulator in this process gets the same.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	lat := latencyFromEnv()
 	s := benchSim(b, false, lat, 10000, 2000)
 	const rounds = 7
