@@ -139,6 +139,10 @@ func (p Plan) AppendJSON(b []byte) ([]byte, error) {
 // AppendJSON appends the sync result as json.Marshal encodes it: a first
 // sync of 10,000 policies records 10,000 changes.
 func (r SyncResult) AppendJSON(b []byte) ([]byte, error) {
+	// Room for the whole result at once: ~120 bytes a change or skip.
+	if need := 512 + 128*(len(r.Changes)+len(r.Skipped)); cap(b)-len(b) < need {
+		b = append(make([]byte, 0, len(b)+need), b...)
+	}
 	var err error
 	b = append(b, `{"provider":`...)
 	b = jsonenc.String(b, r.Provider)

@@ -17,15 +17,7 @@ const policiesPath = "/api/portal/policies"
 // ListPolicies returns every policy the user can see, in Dashboard order.
 // Their unmodelled fields are not kept: to update one, read it with GetPolicy.
 func (c *Client) ListPolicies(ctx context.Context) ([]Policy, error) {
-	ws, err := listAll[listedPolicy](ctx, c, policiesPath, "Data", nil, func(p *listedPolicy) string { return p.MID })
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Policy, len(ws))
-	for i := range ws {
-		out[i] = Policy(ws[i])
-	}
-	return out, nil
+	return listAll[Policy](ctx, c, policiesPath, "Data", nil, func(p *Policy) string { return p.MID })
 }
 
 // GetPolicy reads one policy by its database id.

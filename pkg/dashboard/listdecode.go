@@ -497,10 +497,13 @@ func decodeBatch[T any](b batch) ([]T, error) {
 		switch it := any(&items[i]).(type) {
 		case *policyWire:
 			err = decodePolicyWire(b.data[start:end], it)
-		case *listedPolicy:
+		case *Policy:
+			// A policy of a list: through the list's flat wire form (a
+			// partial policy, see policyfast.go), here in the decode workers
+			// while the answer streams in, not after it.
 			var w policyWire
 			if err = decodePolicyWire(b.data[start:end], &w); err == nil {
-				*it = listedPolicy(w.policy())
+				*it = w.policy()
 			}
 		case *apiWrapper:
 			err = decodeAPIWrapper(b.data[start:end], it)

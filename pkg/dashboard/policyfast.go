@@ -120,11 +120,6 @@ func (m *markerMeta) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// listedPolicy is a policy of a list, decoded through policyWire by the
-// list's decode workers (decodeBatch), so that the conversion runs on every
-// core while the answer streams in rather than after it.
-type listedPolicy Policy
-
 func (w *policyWire) policy() Policy {
 	p := Policy{
 		MID: string(w.MID), ID: w.ID, Name: w.Name, OrgID: w.OrgID,
