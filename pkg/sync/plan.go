@@ -95,14 +95,17 @@ func classify(p *dashboard.Policy) string {
 // input gives the same change list, in policy id order.
 func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.API, local Local, now time.Time) *Plan {
 	now = now.UTC()
-	pl := &Plan{Provider: p.Name, Fetched: len(policies), Skipped: []catalog.SkippedItem{}, Changes: []Change{}}
+	// At most one change per policy and per local item: sized once, as a
+	// first sync of 10,000 policies grew the list a dozen times.
+	pl := &Plan{Provider: p.Name, Fetched: len(policies), Skipped: []catalog.SkippedItem{},
+		Changes: make([]Change, 0, len(policies)+len(local.Products)+len(local.Plans))}
 	apiByID := make(map[string]dashboard.API, len(apis))
 	for _, a := range apis {
 		apiByID[a.APIID] = a
 	}
 
 	// Retrieved products and plans, in identity order.
-	var products, plans []retrieved
+	products, plans := make([]retrieved, 0, len(policies)), make([]retrieved, 0, len(policies)/2)
 	// In identity order, first come first in a tie (the duplicate rule); the
 	// identities are computed once, not in every comparison.
 	type keyed struct {
