@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"time"
+
 	"github.com/tykportal/tykportal/internal/jsonenc"
 )
 
@@ -9,33 +11,83 @@ import (
 // json.Marshal's (codec_test.go compares them), which the store uses in
 // place of reflection.
 
-// AppendJSON appends the product as json.Marshal encodes it.
-func (p Product) AppendJSON(b []byte) ([]byte, error) {
+// itemRefs points at the fields Products and Plans share, in the order
+// both records hold them: a head (id to placeholder) before the kind's own
+// fields and a tail (created_at to published_before_hide) after them.
+type itemRefs struct {
+	id                                                            *uint64
+	provider, policyID, policyMID, name, displayName, description *string
+	published, hidden, placeholder, publishedBeforeHide           *bool
+	hiddenSince, lastSyncedAt                                     **time.Time
+	createdAt, updatedAt                                          *time.Time
+}
+
+func (p *Product) refs() itemRefs {
+	return itemRefs{&p.ID, &p.Provider, &p.PolicyID, &p.PolicyMID, &p.Name, &p.DisplayName, &p.Description,
+		&p.Published, &p.Hidden, &p.Placeholder, &p.PublishedBeforeHide, &p.HiddenSince, &p.LastSyncedAt, &p.CreatedAt, &p.UpdatedAt}
+}
+
+func (p *Plan) refs() itemRefs {
+	return itemRefs{&p.ID, &p.Provider, &p.PolicyID, &p.PolicyMID, &p.Name, &p.DisplayName, &p.Description,
+		&p.Published, &p.Hidden, &p.Placeholder, &p.PublishedBeforeHide, &p.HiddenSince, &p.LastSyncedAt, &p.CreatedAt, &p.UpdatedAt}
+}
+
+// appendHead opens the record and appends its head fields.
+func (r itemRefs) appendHead(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"id":`...)
-	b = jsonenc.Uint(b, p.ID)
+	b = jsonenc.Uint(b, *r.id)
 	b = append(b, `,"provider":`...)
-	b = jsonenc.String(b, p.Provider)
+	b = jsonenc.String(b, *r.provider)
 	b = append(b, `,"policy_id":`...)
-	b = jsonenc.String(b, p.PolicyID)
+	b = jsonenc.String(b, *r.policyID)
 	b = append(b, `,"policy_mid":`...)
-	b = jsonenc.String(b, p.PolicyMID)
+	b = jsonenc.String(b, *r.policyMID)
 	b = append(b, `,"name":`...)
-	b = jsonenc.String(b, p.Name)
+	b = jsonenc.String(b, *r.name)
 	b = append(b, `,"display_name":`...)
-	b = jsonenc.String(b, p.DisplayName)
+	b = jsonenc.String(b, *r.displayName)
 	b = append(b, `,"description":`...)
-	b = jsonenc.String(b, p.Description)
+	b = jsonenc.String(b, *r.description)
 	b = append(b, `,"published":`...)
-	b = jsonenc.Bool(b, p.Published)
+	b = jsonenc.Bool(b, *r.published)
 	b = append(b, `,"hidden":`...)
-	b = jsonenc.Bool(b, p.Hidden)
+	b = jsonenc.Bool(b, *r.hidden)
 	b = append(b, `,"hidden_since":`...)
-	if b, err = jsonenc.TimePtr(b, p.HiddenSince); err != nil {
+	if b, err = jsonenc.TimePtr(b, *r.hiddenSince); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"placeholder":`...)
-	b = jsonenc.Bool(b, p.Placeholder)
+	return jsonenc.Bool(b, *r.placeholder), nil
+}
+
+// appendTail appends the tail fields and closes the record.
+func (r itemRefs) appendTail(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `,"created_at":`...)
+	if b, err = jsonenc.Time(b, *r.createdAt); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"updated_at":`...)
+	if b, err = jsonenc.Time(b, *r.updatedAt); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"last_synced_at":`...)
+	if b, err = jsonenc.TimePtr(b, *r.lastSyncedAt); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"published_before_hide":`...)
+	b = jsonenc.Bool(b, *r.publishedBeforeHide)
+	return append(b, '}'), nil
+}
+
+// AppendJSON appends the product as json.Marshal encodes it.
+func (p Product) AppendJSON(b []byte) ([]byte, error) {
+	r := p.refs()
+	b, err := r.appendHead(b)
+	if err != nil {
+		return nil, err
+	}
 	b = append(b, `,"auth_type":`...)
 	b = jsonenc.String(b, p.AuthType)
 	b = append(b, `,"apis":`...)
@@ -55,50 +107,16 @@ func (p Product) AppendJSON(b []byte) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `,"created_at":`...)
-	if b, err = jsonenc.Time(b, p.CreatedAt); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"updated_at":`...)
-	if b, err = jsonenc.Time(b, p.UpdatedAt); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"last_synced_at":`...)
-	if b, err = jsonenc.TimePtr(b, p.LastSyncedAt); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"published_before_hide":`...)
-	b = jsonenc.Bool(b, p.PublishedBeforeHide)
-	return append(b, '}'), nil
+	return r.appendTail(b)
 }
 
 // AppendJSON appends the plan as json.Marshal encodes it.
 func (p Plan) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, `{"id":`...)
-	b = jsonenc.Uint(b, p.ID)
-	b = append(b, `,"provider":`...)
-	b = jsonenc.String(b, p.Provider)
-	b = append(b, `,"policy_id":`...)
-	b = jsonenc.String(b, p.PolicyID)
-	b = append(b, `,"policy_mid":`...)
-	b = jsonenc.String(b, p.PolicyMID)
-	b = append(b, `,"name":`...)
-	b = jsonenc.String(b, p.Name)
-	b = append(b, `,"display_name":`...)
-	b = jsonenc.String(b, p.DisplayName)
-	b = append(b, `,"description":`...)
-	b = jsonenc.String(b, p.Description)
-	b = append(b, `,"published":`...)
-	b = jsonenc.Bool(b, p.Published)
-	b = append(b, `,"hidden":`...)
-	b = jsonenc.Bool(b, p.Hidden)
-	b = append(b, `,"hidden_since":`...)
-	if b, err = jsonenc.TimePtr(b, p.HiddenSince); err != nil {
+	r := p.refs()
+	b, err := r.appendHead(b)
+	if err != nil {
 		return nil, err
 	}
-	b = append(b, `,"placeholder":`...)
-	b = jsonenc.Bool(b, p.Placeholder)
 	b = append(b, `,"rate":`...)
 	if b, err = jsonenc.Float(b, p.Rate); err != nil {
 		return nil, err
@@ -119,21 +137,7 @@ func (p Plan) AppendJSON(b []byte) ([]byte, error) {
 	b = jsonenc.Int(b, p.ThrottleRetryLimit)
 	b = append(b, `,"key_expires_in":`...)
 	b = jsonenc.Int(b, p.KeyExpiresIn)
-	b = append(b, `,"created_at":`...)
-	if b, err = jsonenc.Time(b, p.CreatedAt); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"updated_at":`...)
-	if b, err = jsonenc.Time(b, p.UpdatedAt); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"last_synced_at":`...)
-	if b, err = jsonenc.TimePtr(b, p.LastSyncedAt); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"published_before_hide":`...)
-	b = jsonenc.Bool(b, p.PublishedBeforeHide)
-	return append(b, '}'), nil
+	return r.appendTail(b)
 }
 
 // AppendJSON appends the sync result as json.Marshal encodes it: a first

@@ -14,7 +14,8 @@ import (
 // read of the local catalogue.
 func (p *Product) DecodeJSON(data []byte) error {
 	s := jsonscan.New(data)
-	if s.Fields(productFields, func(i int) error { return p.field(&s, i) }) == nil && s.End() == nil {
+	r := p.refs()
+	if s.Fields(productFields, func(i int) error { return p.field(&s, i, r) }) == nil && s.End() == nil {
 		return nil
 	}
 	*p = Product{}
@@ -25,50 +26,22 @@ var productFields = jsonscan.NewNames("id", "provider", "policy_id", "policy_mid
 	"published", "hidden", "hidden_since", "placeholder", "auth_type", "apis", "created_at", "updated_at",
 	"last_synced_at", "published_before_hide")
 
-func (p *Product) field(s *jsonscan.Scanner, i int) error {
+func (p *Product) field(s *jsonscan.Scanner, i int, r itemRefs) error {
 	switch i {
-	case 0:
-		return scanUint(s, &p.ID)
-	case 1:
-		return s.OptString(&p.Provider)
-	case 2:
-		return s.OptString(&p.PolicyID)
-	case 3:
-		return s.OptString(&p.PolicyMID)
-	case 4:
-		return s.OptString(&p.Name)
-	case 5:
-		return s.OptString(&p.DisplayName)
-	case 6:
-		return s.OptString(&p.Description)
-	case 7:
-		return s.OptBool(&p.Published)
-	case 8:
-		return s.OptBool(&p.Hidden)
-	case 9:
-		return scanTimePtr(s, &p.HiddenSince)
-	case 10:
-		return s.OptBool(&p.Placeholder)
 	case 11:
 		return s.OptString(&p.AuthType)
 	case 12:
 		return scanAPIRefs(s, &p.APIs)
-	case 13:
-		return scanTime(s, &p.CreatedAt)
-	case 14:
-		return scanTime(s, &p.UpdatedAt)
-	case 15:
-		return scanTimePtr(s, &p.LastSyncedAt)
-	default:
-		return s.OptBool(&p.PublishedBeforeHide)
 	}
+	return r.field(s, i, 13)
 }
 
 // DecodeJSON decodes a plan record into the zero Plan p exactly as
 // json.Unmarshal would (see Product.DecodeJSON).
 func (p *Plan) DecodeJSON(data []byte) error {
 	s := jsonscan.New(data)
-	if s.Fields(planFields, func(i int) error { return p.field(&s, i) }) == nil && s.End() == nil {
+	r := p.refs()
+	if s.Fields(planFields, func(i int) error { return p.field(&s, i, r) }) == nil && s.End() == nil {
 		return nil
 	}
 	*p = Plan{}
@@ -80,30 +53,8 @@ var planFields = jsonscan.NewNames("id", "provider", "policy_id", "policy_mid", 
 	"throttle_interval", "throttle_retry_limit", "key_expires_in", "created_at", "updated_at", "last_synced_at",
 	"published_before_hide")
 
-func (p *Plan) field(s *jsonscan.Scanner, i int) error {
+func (p *Plan) field(s *jsonscan.Scanner, i int, r itemRefs) error {
 	switch i {
-	case 0:
-		return scanUint(s, &p.ID)
-	case 1:
-		return s.OptString(&p.Provider)
-	case 2:
-		return s.OptString(&p.PolicyID)
-	case 3:
-		return s.OptString(&p.PolicyMID)
-	case 4:
-		return s.OptString(&p.Name)
-	case 5:
-		return s.OptString(&p.DisplayName)
-	case 6:
-		return s.OptString(&p.Description)
-	case 7:
-		return s.OptBool(&p.Published)
-	case 8:
-		return s.OptBool(&p.Hidden)
-	case 9:
-		return scanTimePtr(s, &p.HiddenSince)
-	case 10:
-		return s.OptBool(&p.Placeholder)
 	case 11:
 		return scanFloat(s, &p.Rate)
 	case 12:
@@ -118,14 +69,44 @@ func (p *Plan) field(s *jsonscan.Scanner, i int) error {
 		return scanInt(s, &p.ThrottleRetryLimit)
 	case 17:
 		return scanInt(s, &p.KeyExpiresIn)
-	case 18:
-		return scanTime(s, &p.CreatedAt)
-	case 19:
-		return scanTime(s, &p.UpdatedAt)
-	case 20:
-		return scanTimePtr(s, &p.LastSyncedAt)
+	}
+	return r.field(s, i, 18)
+}
+
+// field reads one of the shared fields: index i among the record's names,
+// the head at 0-10 and the tail from tail on.
+func (r itemRefs) field(s *jsonscan.Scanner, i, tail int) error {
+	switch i {
+	case 0:
+		return scanUint(s, r.id)
+	case 1:
+		return s.OptString(r.provider)
+	case 2:
+		return s.OptString(r.policyID)
+	case 3:
+		return s.OptString(r.policyMID)
+	case 4:
+		return s.OptString(r.name)
+	case 5:
+		return s.OptString(r.displayName)
+	case 6:
+		return s.OptString(r.description)
+	case 7:
+		return s.OptBool(r.published)
+	case 8:
+		return s.OptBool(r.hidden)
+	case 9:
+		return scanTimePtr(s, r.hiddenSince)
+	case 10:
+		return s.OptBool(r.placeholder)
+	case tail:
+		return scanTime(s, r.createdAt)
+	case tail + 1:
+		return scanTime(s, r.updatedAt)
+	case tail + 2:
+		return scanTimePtr(s, r.lastSyncedAt)
 	default:
-		return s.OptBool(&p.PublishedBeforeHide)
+		return s.OptBool(r.publishedBeforeHide)
 	}
 }
 
