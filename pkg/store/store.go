@@ -406,6 +406,21 @@ func (t *Tx) NextID(b Bucket) (uint64, error) {
 	return bk.NextSequence()
 }
 
+// NextIDs reserves the bucket's next n sequence numbers and returns the
+// first: the ids NextID would give in n calls, in one bucket lookup (a
+// first sync creates 10,000 records).
+func (t *Tx) NextIDs(b Bucket, n int) (uint64, error) {
+	bk, err := t.tx.CreateBucketIfNotExists([]byte(b))
+	if err != nil {
+		return 0, err
+	}
+	first := bk.Sequence() + 1
+	if n > 0 {
+		err = bk.SetSequence(bk.Sequence() + uint64(n))
+	}
+	return first, err
+}
+
 // Count returns the number of keys in a bucket.
 func (t *Tx) Count(b Bucket) int {
 	bk := t.bucket(b)

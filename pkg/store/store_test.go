@@ -368,3 +368,30 @@ func TestPageSize(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// NextIDs reserves what n calls of NextID would return.
+func TestNextIDs(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(context.Background(), func(tx *Tx) error {
+		steps := []struct {
+			n    int
+			want uint64
+		}{{3, 1}, {0, 4}, {1, 4}, {2, 5}}
+		for _, st := range steps {
+			if got, err := tx.NextIDs(Products, st.n); err != nil || got != st.want {
+				t.Errorf("NextIDs(%d) = %d, %v; want %d", st.n, got, err, st.want)
+			}
+		}
+		if got, err := tx.NextID(Products); err != nil || got != 7 {
+			t.Errorf("NextID after the reservations = %d, %v; want 7", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -308,25 +308,36 @@ func localState(tx *store.Tx, name string) (Local, error) {
 }
 
 func writeChanges(tx *store.Tx, plan *Plan) error {
+	// Ids for the creates, in change order, reserved at once per bucket.
+	var products, plans int
+	for _, c := range plan.Changes {
+		if c.Action == catalog.ActionCreate {
+			if c.Product != nil {
+				products++
+			} else {
+				plans++
+			}
+		}
+	}
+	nextProduct, err := tx.NextIDs(store.Products, products)
+	if err != nil {
+		return err
+	}
+	nextPlan, err := tx.NextIDs(store.Plans, plans)
+	if err != nil {
+		return err
+	}
 	recs := make([]store.Record, 0, len(plan.Changes))
 	for _, c := range plan.Changes {
 		switch {
 		case c.Product != nil:
 			if c.Action == catalog.ActionCreate {
-				id, err := tx.NextID(store.Products)
-				if err != nil {
-					return err
-				}
-				c.Product.ID = id
+				c.Product.ID, nextProduct = nextProduct, nextProduct+1
 			}
 			recs = append(recs, store.Record{Bucket: store.Products, Key: store.IDKey(c.Product.ID), Value: c.Product})
 		case c.Plan != nil:
 			if c.Action == catalog.ActionCreate {
-				id, err := tx.NextID(store.Plans)
-				if err != nil {
-					return err
-				}
-				c.Plan.ID = id
+				c.Plan.ID, nextPlan = nextPlan, nextPlan+1
 			}
 			recs = append(recs, store.Record{Bucket: store.Plans, Key: store.IDKey(c.Plan.ID), Value: c.Plan})
 		}
