@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -393,5 +394,58 @@ func TestNextIDs(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+type appended struct{ N int }
+
+// AppendJSON writes what json.Marshal would, as JSONAppender requires.
+func (a appended) AppendJSON(b []byte) ([]byte, error) {
+	if a.N < 0 {
+		return nil, errors.New("negative")
+	}
+	return fmt.Appendf(b, `{"N":%d}`, a.N), nil
+}
+
+// PutRecords writes every record, interleaved buckets and both encoders,
+// on the parallel path too; an encoding error fails the call.
+func TestPutRecords(t *testing.T) {
+	for _, n := range []int{1, parallelDecodeMin - 1, 3 * parallelDecodeMin} {
+		db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := make([]Record, n)
+		for i := range recs {
+			b, v := Products, any(appended{N: i})
+			if i%3 == 0 {
+				b, v = Plans, map[string]int{"N": i}
+			}
+			recs[i] = Record{Bucket: b, Key: IDKey(uint64(i + 1)), Value: v}
+		}
+		if err := db.Update(context.Background(), func(tx *Tx) error { return tx.PutRecords(recs) }); err != nil {
+			t.Fatal(err)
+		}
+		err = db.View(context.Background(), func(tx *Tx) error {
+			for i, r := range recs {
+				got, err := Get[appended](tx, r.Bucket, r.Key)
+				if err != nil || got.N != i {
+					t.Fatalf("%d records: record %d is %+v, %v", n, i, got, err)
+				}
+			}
+			if got := tx.Count(Products) + tx.Count(Plans); got != n {
+				t.Fatalf("%d records: %d stored", n, got)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[n/2].Value = appended{N: -1}
+		err = db.Update(context.Background(), func(tx *Tx) error { return tx.PutRecords(recs) })
+		if err == nil || !strings.Contains(err.Error(), "encode") {
+			t.Fatalf("%d records with a bad one: %v", n, err)
+		}
+		db.Close()
 	}
 }
