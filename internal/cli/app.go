@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -63,6 +64,12 @@ type App struct {
 	// Concurrency bounds the page requests to one Dashboard (sync, watch).
 	Concurrency int
 
+	// CPUProfile (hidden --cpuprofile) is a file for a CPU profile of the
+	// command, to see where the real binary spends its time (a sync
+	// against a real Dashboard, docs/performance.md).
+	CPUProfile  string
+	stopProfile func()
+
 	format output.Format
 }
 
@@ -76,6 +83,9 @@ func Main(ctx context.Context, args []string, io Streams, getenv func(string) st
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	err := root.ExecuteContext(ctx)
+	if app.stopProfile != nil {
+		app.stopProfile()
+	}
 	if err == nil {
 		return 0
 	}
@@ -94,7 +104,10 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return a.checkGlobals()
+			if err := a.checkGlobals(); err != nil {
+				return err
+			}
+			return a.startCPUProfile()
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
@@ -106,6 +119,8 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 	pf.BoolVar(&a.NoColor, "no-color", false, "no colour in tables (also NO_COLOR)")
 	pf.BoolVarP(&a.Quiet, "quiet", "q", false, "print nothing on success except requested data")
 	pf.DurationVar(&a.Timeout, "timeout", 30*time.Second, "timeout of each Dashboard request")
+	pf.StringVar(&a.CPUProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	_ = pf.MarkHidden("cpuprofile")
 
 	root.AddCommand(
 		a.versionCommand(),
@@ -124,6 +139,26 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		rejectUnknownSubcommands(c)
 	}
 	return root
+}
+
+// startCPUProfile starts the --cpuprofile profile; Main stops it.
+func (a *App) startCPUProfile() error {
+	if a.CPUProfile == "" {
+		return nil
+	}
+	f, err := os.OpenFile(a.CPUProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return usageErrorf("--cpuprofile: cannot write the CPU profile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return usageErrorf("--cpuprofile: %v", err)
+	}
+	a.stopProfile = func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+	return nil
 }
 
 // rejectUnknownSubcommands makes `tykportal provider frobnicate` a usage
