@@ -172,20 +172,31 @@ func digitsValue(d []byte) uint64 {
 	return v
 }
 
-// scanUint, scanInt and scanFloat read a number where encoding/json would
-// (null leaves the value); anything but a small plain whole number goes
-// back to encoding/json.
-func scanUint(s *jsonscan.Scanner, dst *uint64) error {
+// wholeOrNull reads a number where encoding/json would: null gives no
+// digits (the value is left as it is), a plain whole number of at most
+// maxDigits its digits and sign; any other number goes back to
+// encoding/json.
+func wholeOrNull(s *jsonscan.Scanner, maxDigits int) (digits []byte, neg bool, err error) {
 	if s.Peek() == 'n' {
 		_, err := s.Literal("null")
-		return err
+		return nil, false, err
 	}
 	tok, err := s.NumberToken()
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	d, neg := wholeNumber(tok)
-	if d == nil || neg || len(d) > 19 {
+	if digits, neg = wholeNumber(tok); digits == nil || len(digits) > maxDigits {
+		return nil, false, jsonscan.ErrFallback
+	}
+	return digits, neg, nil
+}
+
+func scanUint(s *jsonscan.Scanner, dst *uint64) error {
+	d, neg, err := wholeOrNull(s, 19)
+	switch {
+	case err != nil || d == nil:
+		return err
+	case neg:
 		return jsonscan.ErrFallback
 	}
 	*dst = digitsValue(d)
@@ -193,17 +204,9 @@ func scanUint(s *jsonscan.Scanner, dst *uint64) error {
 }
 
 func scanInt(s *jsonscan.Scanner, dst *int64) error {
-	if s.Peek() == 'n' {
-		_, err := s.Literal("null")
+	d, neg, err := wholeOrNull(s, 18)
+	if err != nil || d == nil {
 		return err
-	}
-	tok, err := s.NumberToken()
-	if err != nil {
-		return err
-	}
-	d, neg := wholeNumber(tok)
-	if d == nil || len(d) > 18 {
-		return jsonscan.ErrFallback
 	}
 	v := int64(digitsValue(d))
 	if neg {
@@ -213,18 +216,14 @@ func scanInt(s *jsonscan.Scanner, dst *int64) error {
 	return nil
 }
 
+// scanFloat takes whole numbers of up to 15 digits, exact as a float64;
+// -0 is not 0 and goes back to encoding/json.
 func scanFloat(s *jsonscan.Scanner, dst *float64) error {
-	if s.Peek() == 'n' {
-		_, err := s.Literal("null")
+	d, neg, err := wholeOrNull(s, 15)
+	switch {
+	case err != nil || d == nil:
 		return err
-	}
-	tok, err := s.NumberToken()
-	if err != nil {
-		return err
-	}
-	d, neg := wholeNumber(tok)
-	// Up to 15 digits a whole number is exact as a float64; -0 is not 0.
-	if d == nil || len(d) > 15 || neg && digitsValue(d) == 0 {
+	case neg && digitsValue(d) == 0:
 		return jsonscan.ErrFallback
 	}
 	v := float64(digitsValue(d))
