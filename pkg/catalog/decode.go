@@ -13,13 +13,20 @@ import (
 // records with reflection was most of `products list` and of a sync's
 // read of the local catalogue.
 func (p *Product) DecodeJSON(data []byte) error {
-	s := jsonscan.New(data)
 	r := p.refs()
-	if s.Fields(productFields, func(i int) error { return p.field(&s, i, r) }) == nil && s.End() == nil {
+	return decodeRecord(data, p, productFields, func(s *jsonscan.Scanner, i int) error { return p.field(s, i, r) })
+}
+
+// decodeRecord decodes data into the zero *v field by field with the
+// scanner, or whole with encoding/json when the scanner declines.
+func decodeRecord[T any](data []byte, v *T, names *jsonscan.Names, field func(s *jsonscan.Scanner, i int) error) error {
+	s := jsonscan.New(data)
+	if s.Fields(names, func(i int) error { return field(&s, i) }) == nil && s.End() == nil {
 		return nil
 	}
-	*p = Product{}
-	return json.Unmarshal(data, p)
+	var zero T
+	*v = zero
+	return json.Unmarshal(data, v)
 }
 
 var productFields = jsonscan.NewNames("id", "provider", "policy_id", "policy_mid", "name", "display_name", "description",
@@ -39,13 +46,8 @@ func (p *Product) field(s *jsonscan.Scanner, i int, r itemRefs) error {
 // DecodeJSON decodes a plan record into the zero Plan p exactly as
 // json.Unmarshal would (see Product.DecodeJSON).
 func (p *Plan) DecodeJSON(data []byte) error {
-	s := jsonscan.New(data)
 	r := p.refs()
-	if s.Fields(planFields, func(i int) error { return p.field(&s, i, r) }) == nil && s.End() == nil {
-		return nil
-	}
-	*p = Plan{}
-	return json.Unmarshal(data, p)
+	return decodeRecord(data, p, planFields, func(s *jsonscan.Scanner, i int) error { return p.field(s, i, r) })
 }
 
 var planFields = jsonscan.NewNames("id", "provider", "policy_id", "policy_mid", "name", "display_name", "description",
