@@ -18,10 +18,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tykportal/tykportal/internal/parallel"
 	berrors "go.etcd.io/bbolt/errors"
 )
 
@@ -316,8 +317,8 @@ func (t *Tx) Writable() bool { return t.tx.Writable() }
 
 func (t *Tx) bucket(b Bucket) *bolt.Bucket { return t.tx.Bucket([]byte(b)) }
 
-// GetRaw returns a copy of a value.
-func (t *Tx) GetRaw(b Bucket, key []byte) ([]byte, error) {
+// lookup returns a value, valid until the transaction ends.
+func (t *Tx) lookup(b Bucket, key []byte) ([]byte, error) {
 	bk := t.bucket(b)
 	if bk == nil {
 		return nil, ErrNotFound
@@ -326,18 +327,23 @@ func (t *Tx) GetRaw(b Bucket, key []byte) ([]byte, error) {
 	if v == nil {
 		return nil, ErrNotFound
 	}
+	return v, nil
+}
+
+// GetRaw returns a copy of a value.
+func (t *Tx) GetRaw(b Bucket, key []byte) ([]byte, error) {
+	v, err := t.lookup(b, key)
+	if err != nil {
+		return nil, err
+	}
 	return bytes.Clone(v), nil
 }
 
 // Get decodes a JSON value into v.
 func (t *Tx) Get(b Bucket, key []byte, v any) error {
-	bk := t.bucket(b)
-	if bk == nil {
-		return ErrNotFound
-	}
-	raw := bk.Get(key)
-	if raw == nil {
-		return ErrNotFound
+	raw, err := t.lookup(b, key)
+	if err != nil {
+		return err
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("decode %s record: %w", b, err)
@@ -448,13 +454,9 @@ func decodeInto[T any](raw []byte, v *T) error {
 // Get decodes one record.
 func Get[T any](t *Tx, b Bucket, key []byte) (T, error) {
 	var v T
-	bk := t.bucket(b)
-	if bk == nil {
-		return v, ErrNotFound
-	}
-	raw := bk.Get(key)
-	if raw == nil {
-		return v, ErrNotFound
+	raw, err := t.lookup(b, key)
+	if err != nil {
+		return v, err
 	}
 	if err := decodeInto(raw, &v); err != nil {
 		return v, fmt.Errorf("decode %s record: %w", b, err)
@@ -479,11 +481,7 @@ func List[T any](t *Tx, b Bucket) ([]T, error) {
 		return nil, err
 	}
 	out := make([]T, len(raws))
-	workers := 1
-	if len(raws) >= parallelDecodeMin {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	err = inParallel(len(raws), workers, func(lo, hi int) error {
+	err = parallel.Chunks(len(raws), parallelDecodeMin, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			if err := decodeInto(raws[i], &out[i]); err != nil {
 				return fmt.Errorf("decode %s record %x: %w", b, keys[i], err)
@@ -514,11 +512,7 @@ type Record struct {
 // so they go to the end of their bucket and fewer pages are written.
 func (t *Tx) PutRecords(recs []Record) error {
 	raws := make([][]byte, len(recs))
-	workers := 1
-	if len(recs) >= parallelDecodeMin {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	err := inParallel(len(recs), workers, func(lo, hi int) error {
+	err := parallel.Chunks(len(recs), parallelDecodeMin, func(lo, hi int) error {
 		// One buffer per worker, each record a capped slice of it: bbolt
 		// keeps the slices until the commit.
 		buf := make([]byte, 0, (hi-lo)*recordSizeHint)
@@ -558,30 +552,6 @@ const bulkFillPercent = 0.9
 // product with three APIs is ~600 bytes), to size the encoding buffers of
 // PutRecords once rather than grow and copy them.
 const recordSizeHint = 768
-
-// inParallel runs fn over [0,n) in contiguous chunks on workers
-// goroutines, and returns the error of the first failing chunk in order.
-func inParallel(n, workers int, fn func(lo, hi int) error) error {
-	if workers <= 1 {
-		return fn(0, n)
-	}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = fn(w*n/workers, (w+1)*n/workers)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // IDKey encodes an id as 8 big-endian bytes, so key order is numeric order.
 func IDKey(id uint64) []byte {

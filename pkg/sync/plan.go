@@ -8,13 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	gosync "sync"
 	"time"
 
+	"github.com/tykportal/tykportal/internal/parallel"
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/provider"
@@ -126,7 +125,7 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 	// What each policy becomes depends on it alone: decided on every core
 	// (a product's API list was the largest part of the planner).
 	judged := make([]retrieved, len(byID))
-	inParallel(len(byID), func(lo, hi int) {
+	_ = parallel.Chunks(len(byID), 1024, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			k := byID[i]
 			r := retrieved{id: k.id, pol: k.pol}
@@ -140,6 +139,7 @@ func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.
 			}
 			judged[i] = r
 		}
+		return nil
 	})
 	lastID, haveLast := "", false
 	for _, r := range judged {
@@ -193,27 +193,6 @@ type retrieved struct {
 	kind string
 	apis []catalog.APIRef
 	auth string
-}
-
-// parallelMin is the policy count from which inParallel uses every core.
-const parallelMin = 1024
-
-// inParallel runs fn over [0,n) in contiguous chunks, one per core.
-func inParallel(n int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if n < parallelMin || workers == 1 {
-		fn(0, n)
-		return
-	}
-	var wg gosync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(w*n/workers, (w+1)*n/workers)
-		}()
-	}
-	wg.Wait()
 }
 
 func massHideError(p provider.Provider, hiding, visible, fetched, matched int) error {
