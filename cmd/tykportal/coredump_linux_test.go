@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
-	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/boltstore"
 )
 
 // TestCrashRevealsNoSecret crashes `credentials issue` with SIGQUIT and
@@ -66,7 +66,7 @@ func TestCrashRevealsNoSecret(t *testing.T) {
 			t.Fatal("the key was never created")
 		}
 	}
-	db, err := store.Open(context.Background(), dbPath, store.Options{LockTimeout: 10 * time.Second})
+	db, err := boltstore.Open(context.Background(), dbPath, boltstore.Options{LockTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

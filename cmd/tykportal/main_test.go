@@ -29,7 +29,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
-	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/boltstore"
 )
 
 // The end-to-end suite: every script in testdata/script runs the real
@@ -246,7 +246,7 @@ func cmdHoldDB(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
-	db, err := store.Open(context.Background(), ts.Getenv("TYKPORTAL_DB"), store.Options{LockTimeout: 5 * time.Second})
+	db, err := boltstore.Open(context.Background(), ts.Getenv("TYKPORTAL_DB"), boltstore.Options{LockTimeout: 5 * time.Second})
 	ts.Check(err)
 	done := make(chan struct{})
 	go func() {

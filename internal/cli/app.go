@@ -18,6 +18,7 @@ import (
 
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/boltstore"
 )
 
 // BuildInfo is stamped by the linker at release time.
@@ -243,7 +244,7 @@ func (a *App) dbPath() (string, error) {
 	if p := a.Getenv("TYKPORTAL_DB"); p != "" {
 		return p, nil
 	}
-	p, err := store.DefaultPath()
+	p, err := boltstore.DefaultPath(a.Getenv)
 	if err != nil {
 		return "", fmt.Errorf("find the default state file location: %w (set --db or TYKPORTAL_DB)", err)
 	}
@@ -265,7 +266,7 @@ func (a *App) lockTimeout() (time.Duration, error) {
 }
 
 // openDB opens the state file for one short use; the caller closes it.
-func (a *App) openDB(ctx context.Context, readOnly bool) (*store.DB, error) {
+func (a *App) openDB(ctx context.Context, readOnly bool) (store.Store, error) {
 	path, err := a.dbPath()
 	if err != nil {
 		return nil, err
@@ -274,12 +275,12 @@ func (a *App) openDB(ctx context.Context, readOnly bool) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, path, store.Options{ReadOnly: readOnly, LockTimeout: lt})
+	return boltstore.Open(ctx, path, boltstore.Options{ReadOnly: readOnly, LockTimeout: lt})
 }
 
 // view runs fn in a read-only transaction. A state file that does not exist
 // yet reads as empty: fn is not called and view returns store.ErrNoState.
-func (a *App) view(ctx context.Context, fn func(*store.Tx) error) error {
+func (a *App) view(ctx context.Context, fn func(store.Tx) error) error {
 	db, err := a.openDB(ctx, true)
 	if err != nil {
 		return err
@@ -289,7 +290,7 @@ func (a *App) view(ctx context.Context, fn func(*store.Tx) error) error {
 }
 
 // update runs fn in one write transaction, holding the file only for it.
-func (a *App) update(ctx context.Context, fn func(*store.Tx) error) error {
+func (a *App) update(ctx context.Context, fn func(store.Tx) error) error {
 	db, err := a.openDB(ctx, false)
 	if err != nil {
 		return err

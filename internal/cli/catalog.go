@@ -12,6 +12,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 // listFlags are the filters products list and plans list share.
@@ -39,14 +40,14 @@ func (f *listFlags) visibility() (catalog.Visibility, error) {
 }
 
 // checkProvider makes --provider P an input error when P does not exist.
-func (a *App) checkProvider(tx *store.Tx, name string) error {
+func (a *App) checkProvider(tx store.Tx, name string) error {
 	if name == "" {
 		return nil
 	}
 	if err := provider.ValidateName(name); err != nil {
 		return err
 	}
-	_, err := provider.Get(tx, name)
+	_, err := repo.GetProvider(tx, name)
 	return err
 }
 
@@ -87,11 +88,11 @@ func (a *App) productsListCommand() *cobra.Command {
 				return err
 			}
 			items := []catalog.Product{}
-			err = a.view(cmd.Context(), func(tx *store.Tx) error {
+			err = a.view(cmd.Context(), func(tx store.Tx) error {
 				if err := a.checkProvider(tx, f.provider); err != nil {
 					return err
 				}
-				items, err = catalog.ListProducts(tx, f.provider, vis)
+				items, err = repo.ListProducts(tx, f.provider, vis)
 				return err
 			})
 			if err := a.noStateOK(err, f.provider); err != nil {
@@ -175,8 +176,8 @@ func (a *App) readProduct(ctx context.Context, idArg string) (catalog.Product, e
 		return catalog.Product{}, err
 	}
 	var p catalog.Product
-	err = a.view(ctx, func(tx *store.Tx) error {
-		p, err = catalog.GetProduct(tx, id)
+	err = a.view(ctx, func(tx store.Tx) error {
+		p, err = repo.GetProduct(tx, id)
 		return err
 	})
 	if isNoState(err) {
@@ -191,8 +192,8 @@ func (a *App) readPlan(ctx context.Context, idArg string) (catalog.Plan, error) 
 		return catalog.Plan{}, err
 	}
 	var p catalog.Plan
-	err = a.view(ctx, func(tx *store.Tx) error {
-		p, err = catalog.GetPlan(tx, id)
+	err = a.view(ctx, func(tx store.Tx) error {
+		p, err = repo.GetPlan(tx, id)
 		return err
 	})
 	if isNoState(err) {
@@ -214,11 +215,11 @@ func (a *App) plansListCommand() *cobra.Command {
 				return err
 			}
 			items := []catalog.Plan{}
-			err = a.view(cmd.Context(), func(tx *store.Tx) error {
+			err = a.view(cmd.Context(), func(tx store.Tx) error {
 				if err := a.checkProvider(tx, f.provider); err != nil {
 					return err
 				}
-				items, err = catalog.ListPlans(tx, f.provider, vis)
+				items, err = repo.ListPlans(tx, f.provider, vis)
 				return err
 			})
 			if err := a.noStateOK(err, f.provider); err != nil {
@@ -313,27 +314,27 @@ func (a *App) publishCommand(kind string, publish bool) *cobra.Command {
 				return err
 			}
 			now := a.Now().UTC()
-			err = a.update(cmd.Context(), func(tx *store.Tx) error {
+			err = a.update(cmd.Context(), func(tx store.Tx) error {
 				if kind == catalog.KindProduct {
-					p, err := catalog.GetProduct(tx, id)
+					p, err := repo.GetProduct(tx, id)
 					if err != nil {
 						return err
 					}
-					if err := catalog.SetPublished(&p.Published, &p.Placeholder, p.Hidden, publish, kind, id); err != nil {
+					if err := p.SetPublished(kind, publish); err != nil {
 						return err
 					}
 					p.UpdatedAt = now
-					return catalog.PutProduct(tx, p)
+					return repo.PutProduct(tx, p)
 				}
-				p, err := catalog.GetPlan(tx, id)
+				p, err := repo.GetPlan(tx, id)
 				if err != nil {
 					return err
 				}
-				if err := catalog.SetPublished(&p.Published, &p.Placeholder, p.Hidden, publish, kind, id); err != nil {
+				if err := p.SetPublished(kind, publish); err != nil {
 					return err
 				}
 				p.UpdatedAt = now
-				return catalog.PutPlan(tx, p)
+				return repo.PutPlan(tx, p)
 			})
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,8 +12,10 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/output"
+	"github.com/tykportal/tykportal/pkg/policy"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 // textFlags are the local fields products and plans share.
@@ -83,23 +86,16 @@ func (a *App) productsCreateCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("list the APIs of provider %q: %w", p.Name, err)
 			}
-			apis, err := catalog.CheckProductAPIs(apiIDs, available)
+			apis, err := catalog.CheckProductAPIs(apiIDs, policy.APIs(available))
 			if err != nil {
 				return err
 			}
-			pol := catalog.ProductPolicy(tf.name, p.OrgID, p.PolicyTags, apis)
+			pol := policy.ForProduct(tf.name, p.OrgID, p.PolicyTags, apis)
 			now := a.Now().UTC()
-			prod := catalog.Product{
-				Provider: p.Name, Name: tf.name, DisplayName: tf.displayName, Description: tf.description,
-				AuthType: apis[0].AuthType, APIs: catalog.APIRefs(apis), CreatedAt: now, UpdatedAt: now,
-			}
-			err = a.createWithPolicy(ctx, c, pol, p.Name, "products create", func(tx *store.Tx) error {
-				id, err := tx.NextID(store.Products)
-				if err != nil {
-					return err
-				}
-				prod.ID, prod.PolicyID, prod.PolicyMID = id, pol.Identity(), pol.MID
-				return catalog.PutProduct(tx, prod)
+			prod := catalog.Product{Item: catalog.Item{Provider: p.Name, Name: tf.name, DisplayName: tf.displayName, Description: tf.description}, AuthType: apis[0].AuthType, APIs: catalog.APIRefs(apis), History: catalog.History{CreatedAt: now, UpdatedAt: now}}
+			err = a.createWithPolicy(ctx, c, pol, p.Name, "products create", func(tx store.Tx) error {
+				prod.PolicyID, prod.PolicyMID = pol.Identity(), pol.MID
+				return repo.CreateItem(tx, repo.ProductKind, &prod)
 			})
 			if err != nil {
 				return err
@@ -120,7 +116,7 @@ func (a *App) productsCreateCommand() *cobra.Command {
 // `tykportal doctor`. If the local write fails, the policy is deleted again;
 // if that fails too, the error names the policy to remove and the journal
 // entry stays, so nothing is orphaned silently.
-func (a *App) createWithPolicy(ctx context.Context, c *dashboard.Client, pol *dashboard.Policy, providerName, command string, save func(*store.Tx) error) error {
+func (a *App) createWithPolicy(ctx context.Context, c *dashboard.Client, pol *dashboard.Policy, providerName, command string, save func(store.Tx) error) error {
 	op := catalog.Operation{Provider: providerName, Command: command, Object: catalog.ObjectPolicy, Name: pol.Name}
 	if err := a.beginOperation(ctx, &op); err != nil {
 		return err
@@ -131,11 +127,11 @@ func (a *App) createWithPolicy(ctx context.Context, c *dashboard.Client, pol *da
 		return a.createFailed(ctx, op, fmt.Errorf("create policy %q in provider %q: %w", pol.Name, providerName, err))
 	}
 	pol.MID = mid
-	err = a.update(ctx, func(tx *store.Tx) error {
+	err = a.update(ctx, func(tx store.Tx) error {
 		if err := save(tx); err != nil {
 			return err
 		}
-		return catalog.FinishOperation(tx, op.ID)
+		return repo.FinishOperation(tx, op.ID)
 	})
 	if err != nil {
 		cleanup := context.WithoutCancel(ctx)
@@ -176,13 +172,13 @@ func (a *App) productsEditCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var apis []dashboard.API
+				var apis []catalog.API
 				if cmd.Flags().Changed("api") {
 					available, err := c.ListAPIs(ctx)
 					if err != nil {
 						return fmt.Errorf("list the APIs of provider %q: %w", p.Name, err)
 					}
-					if apis, err = catalog.CheckProductAPIs(apiIDs, available); err != nil {
+					if apis, err = catalog.CheckProductAPIs(apiIDs, policy.APIs(available)); err != nil {
 						return err
 					}
 				}
@@ -191,7 +187,7 @@ func (a *App) productsEditCommand() *cobra.Command {
 						pol.Name = tf.name
 					}
 					if apis != nil {
-						catalog.SetPolicyAPIs(pol, apis)
+						policy.SetAPIs(pol, apis)
 					}
 				})
 				if err != nil {
@@ -201,7 +197,7 @@ func (a *App) productsEditCommand() *cobra.Command {
 					prod.Name = tf.name
 				}
 				if apis != nil {
-					prod.APIs, prod.AuthType = catalog.APIRefs(apis), apis[0].AuthType
+					prod.SetAPIs(apis)
 				}
 			}
 			if cmd.Flags().Changed("display-name") {
@@ -212,7 +208,7 @@ func (a *App) productsEditCommand() *cobra.Command {
 			}
 			prod.Placeholder = false
 			prod.UpdatedAt = a.Now().UTC()
-			if err := a.update(ctx, func(tx *store.Tx) error { return catalog.PutProduct(tx, prod) }); err != nil {
+			if err := a.update(ctx, func(tx store.Tx) error { return repo.PutProduct(tx, prod) }); err != nil {
 				return a.localAfterRemote(remote, err)
 			}
 			a.info("Updated product %d.", prod.ID)
@@ -351,17 +347,13 @@ func (a *App) plansCreateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pol := catalog.PlanPolicy(tf.name, p.OrgID, p.PolicyTags, l)
+			pol := policy.ForPlan(tf.name, p.OrgID, p.PolicyTags, l)
 			now := a.Now().UTC()
-			plan := catalog.Plan{Provider: p.Name, Name: tf.name, DisplayName: tf.displayName, Description: tf.description, CreatedAt: now, UpdatedAt: now}
-			plan.SetLimits(catalog.PlanLimitsFromPolicy(pol))
-			err = a.createWithPolicy(ctx, c, pol, p.Name, "plans create", func(tx *store.Tx) error {
-				id, err := tx.NextID(store.Plans)
-				if err != nil {
-					return err
-				}
-				plan.ID, plan.PolicyID, plan.PolicyMID = id, pol.Identity(), pol.MID
-				return catalog.PutPlan(tx, plan)
+			plan := catalog.Plan{Item: catalog.Item{Provider: p.Name, Name: tf.name, DisplayName: tf.displayName, Description: tf.description}, History: catalog.History{CreatedAt: now, UpdatedAt: now}}
+			plan.Limits = policy.LimitsOf(pol)
+			err = a.createWithPolicy(ctx, c, pol, p.Name, "plans create", func(tx store.Tx) error {
+				plan.PolicyID, plan.PolicyMID = pol.Identity(), pol.MID
+				return repo.CreateItem(tx, repo.PlanKind, &plan)
 			})
 			if err != nil {
 				return err
@@ -402,7 +394,7 @@ func (a *App) plansEditCommand() *cobra.Command {
 			for _, f := range []string{"rate", "per", "unlimited-rate", "quota", "quota-period", "unlimited-quota", "throttle-interval", "throttle-retries", "key-expires"} {
 				limitsChanged = limitsChanged || cmd.Flags().Changed(f)
 			}
-			l := catalog.LimitsOf(plan)
+			l := plan.Limits
 			if limitsChanged {
 				if err := lf.apply(cmd, &l); err != nil {
 					return err
@@ -420,9 +412,9 @@ func (a *App) plansEditCommand() *cobra.Command {
 						pol.Name = tf.name
 					}
 					if limitsChanged {
-						catalog.ApplyLimits(pol, l)
+						policy.ApplyLimits(pol, l)
 					}
-					written = catalog.PlanLimitsFromPolicy(pol)
+					written = policy.LimitsOf(pol)
 				})
 				if err != nil {
 					return err
@@ -430,7 +422,7 @@ func (a *App) plansEditCommand() *cobra.Command {
 				if cmd.Flags().Changed("name") {
 					plan.Name = tf.name
 				}
-				plan.SetLimits(written)
+				plan.Limits = written
 			}
 			if cmd.Flags().Changed("display-name") {
 				plan.DisplayName = tf.displayName
@@ -440,7 +432,7 @@ func (a *App) plansEditCommand() *cobra.Command {
 			}
 			plan.Placeholder = false
 			plan.UpdatedAt = a.Now().UTC()
-			if err := a.update(ctx, func(tx *store.Tx) error { return catalog.PutPlan(tx, plan) }); err != nil {
+			if err := a.update(ctx, func(tx store.Tx) error { return repo.PutPlan(tx, plan) }); err != nil {
 				return a.localAfterRemote(remote, err)
 			}
 			a.info("Updated plan %d.", plan.ID)
@@ -468,21 +460,21 @@ func (a *App) deleteCommand(kind string) *cobra.Command {
 			}
 			var providerName, mid, name string
 			var live int
-			err = a.view(ctx, func(tx *store.Tx) error {
+			err = a.view(ctx, func(tx store.Tx) error {
 				if kind == catalog.KindProduct {
-					p, err := catalog.GetProduct(tx, id)
+					p, err := repo.GetProduct(tx, id)
 					if err != nil {
 						return err
 					}
 					providerName, mid, name = p.Provider, p.PolicyMID, p.Name
 				} else {
-					p, err := catalog.GetPlan(tx, id)
+					p, err := repo.GetPlan(tx, id)
 					if err != nil {
 						return err
 					}
 					providerName, mid, name = p.Provider, p.PolicyMID, p.Name
 				}
-				live, err = catalog.LiveCredentials(tx, kind, id)
+				live, err = repo.LiveCredentials(tx, itemKind(kind), id)
 				return err
 			})
 			if isNoState(err) {
@@ -515,7 +507,7 @@ func (a *App) deleteCommand(kind string) *cobra.Command {
 					a.warn("policy %s was already gone from provider %q", mid, p.Name)
 				}
 			}
-			err = a.update(ctx, func(tx *store.Tx) error {
+			err = a.update(ctx, func(tx store.Tx) error {
 				b := store.Products
 				if kind == catalog.KindPlan {
 					b = store.Plans
@@ -569,14 +561,14 @@ func (a *App) apisCommand() *cobra.Command {
 				return fmt.Errorf("list the APIs of provider %q: %w", p.Name, err)
 			}
 			var products []catalog.Product
-			err = a.view(ctx, func(tx *store.Tx) error {
-				products, err = catalog.ListProducts(tx, p.Name, catalog.AllItems)
+			err = a.view(ctx, func(tx store.Tx) error {
+				products, err = repo.ListProducts(tx, p.Name, catalog.AllItems)
 				return err
 			})
 			if err != nil && !isNoState(err) {
 				return err
 			}
-			rows := catalog.APIUsage(apis, products)
+			rows := apiUsage(apis, products)
 			return a.printer().Print(rows, func() output.Table {
 				t := output.Table{Header: []string{"api id", "name", "auth", "type", "products"}}
 				for _, r := range rows {
@@ -597,4 +589,48 @@ func (a *App) apisCommand() *cobra.Command {
 	list.Flags().StringVar(&providerName, "provider", "", "provider to ask")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+func itemKind(kind string) repo.ItemKind {
+	if kind == catalog.KindPlan {
+		return repo.PlanKind
+	}
+	return repo.ProductKind
+}
+
+// APIUse is one line of `apis list`: a Dashboard API and the local products
+// that grant access to it.
+type APIUse struct {
+	APIID    string   `json:"api_id"`
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	AuthType string   `json:"auth_type"`
+	IsOAS    bool     `json:"is_oas"`
+	Active   bool     `json:"active"`
+	Products []uint64 `json:"products"`
+}
+
+// APIUsage joins a provider's APIs with the products using each, sorted by name.
+func apiUsage(apis []dashboard.API, products []catalog.Product) []APIUse {
+	users := map[string][]uint64{}
+	for _, p := range products {
+		for _, a := range p.APIs {
+			users[a.APIID] = append(users[a.APIID], p.ID)
+		}
+	}
+	out := make([]APIUse, 0, len(apis))
+	for _, a := range apis {
+		ids := users[a.APIID]
+		if ids == nil {
+			ids = []uint64{}
+		}
+		out = append(out, APIUse{APIID: a.APIID, ID: a.ID, Name: a.Name, AuthType: a.AuthType, IsOAS: a.IsOAS, Active: a.Active, Products: ids})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].APIID < out[j].APIID
+	})
+	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 func (a *App) credentialsCommand() *cobra.Command {
@@ -100,11 +101,11 @@ func (a *App) credIssueCommand() *cobra.Command {
 			}
 			var prod catalog.Product
 			var plan catalog.Plan
-			err = a.view(ctx, func(tx *store.Tx) error {
-				if prod, err = catalog.GetProduct(tx, prodID); err != nil {
+			err = a.view(ctx, func(tx store.Tx) error {
+				if prod, err = repo.GetProduct(tx, prodID); err != nil {
 					return err
 				}
-				plan, err = catalog.GetPlan(tx, planID)
+				plan, err = repo.GetPlan(tx, planID)
 				return err
 			})
 			if isNoState(err) {
@@ -202,16 +203,11 @@ func keyRequest(prod catalog.Product, plan catalog.Plan, alias string, meta map[
 // error names it and the journal entry stays, so that no key is left without
 // a record or a report.
 func (a *App) saveNewCredential(ctx context.Context, cred *catalog.Credential, op catalog.Operation, undo func(context.Context) error, what string) error {
-	err := a.update(ctx, func(tx *store.Tx) error {
-		id, err := tx.NextID(store.Credentials)
-		if err != nil {
+	err := a.update(ctx, func(tx store.Tx) error {
+		if err := repo.CreateCredential(tx, cred); err != nil {
 			return err
 		}
-		cred.ID = id
-		if err := catalog.PutCredential(tx, *cred); err != nil {
-			return err
-		}
-		return catalog.FinishOperation(tx, op.ID)
+		return repo.FinishOperation(tx, op.ID)
 	})
 	if err == nil {
 		return nil
@@ -224,7 +220,7 @@ func (a *App) saveNewCredential(ctx context.Context, cred *catalog.Credential, o
 }
 
 func (a *App) credListCommand() *cobra.Command {
-	var f catalog.CredentialFilter
+	var f repo.CredentialFilter
 	var productArg string
 	cmd := &cobra.Command{
 		Use:     "list [--product ID] [--consumer EMAIL] [--provider P]",
@@ -240,12 +236,12 @@ func (a *App) credListCommand() *cobra.Command {
 				f.ProductID = id
 			}
 			items := []catalog.CredentialView{}
-			err := a.view(cmd.Context(), func(tx *store.Tx) error {
+			err := a.view(cmd.Context(), func(tx store.Tx) error {
 				if err := a.checkProvider(tx, f.Provider); err != nil {
 					return err
 				}
 				var err error
-				items, err = catalog.ListCredentials(tx, f)
+				items, err = repo.ListCredentials(tx, f)
 				return err
 			})
 			if err := a.noStateOK(err, f.Provider); err != nil {
@@ -298,12 +294,12 @@ func (a *App) readCredential(ctx context.Context, idArg string) (catalog.Credent
 		return catalog.CredentialView{}, err
 	}
 	var found catalog.CredentialView
-	err = a.view(ctx, func(tx *store.Tx) error {
-		c, err := catalog.GetCredential(tx, id)
+	err = a.view(ctx, func(tx store.Tx) error {
+		c, err := repo.GetCredential(tx, id)
 		if err != nil {
 			return err
 		}
-		views, err := catalog.ListCredentials(tx, catalog.CredentialFilter{ProductID: c.ProductID})
+		views, err := repo.ListCredentials(tx, repo.CredentialFilter{ProductID: c.ProductID})
 		if err != nil {
 			return err
 		}
@@ -402,13 +398,13 @@ func (a *App) credRevokeCommand() *cobra.Command {
 				}
 				a.warn("the Dashboard no longer had credential %d's %s; marking it revoked", cv.ID, cv.Kind)
 			}
-			err = a.update(ctx, func(tx *store.Tx) error {
-				cur, err := catalog.GetCredential(tx, cv.ID)
+			err = a.update(ctx, func(tx store.Tx) error {
+				cur, err := repo.GetCredential(tx, cv.ID)
 				if err != nil {
 					return err
 				}
 				cur.Revoked = true
-				return catalog.PutCredential(tx, cur)
+				return repo.PutCredential(tx, cur)
 			})
 			if err != nil {
 				return fmt.Errorf("the key was deleted in the Dashboard, but marking credential %d revoked failed: %w", cv.ID, err)
@@ -454,11 +450,11 @@ func (a *App) credRotateCommand() *cobra.Command {
 			}
 			var prod catalog.Product
 			var plan catalog.Plan
-			err = a.view(ctx, func(tx *store.Tx) error {
-				if prod, err = catalog.GetProduct(tx, cv.ProductID); err != nil {
+			err = a.view(ctx, func(tx store.Tx) error {
+				if prod, err = repo.GetProduct(tx, cv.ProductID); err != nil {
 					return err
 				}
-				plan, err = catalog.GetPlan(tx, cv.PlanID)
+				plan, err = repo.GetPlan(tx, cv.PlanID)
 				return err
 			})
 			if err != nil {
@@ -494,20 +490,20 @@ func (a *App) credRotateCommand() *cobra.Command {
 				return fmt.Errorf("provider %q created a key with alias %q but returned no key hash (key hashing is off): delete that key in the Dashboard and enable hash_keys", cv.Provider, cv.Alias)
 			}
 			oldHash := cv.KeyHash
-			err = a.update(ctx, func(tx *store.Tx) error {
-				cur, err := catalog.GetCredential(tx, cv.ID)
+			err = a.update(ctx, func(tx store.Tx) error {
+				cur, err := repo.GetCredential(tx, cv.ID)
 				if err != nil {
 					return err
 				}
 				cur.KeyHash = key.KeyHash
 				cur.CreatedAt = a.Now().UTC().Truncate(time.Second)
-				if err := catalog.PutCredential(tx, cur); err != nil {
+				if err := repo.PutCredential(tx, cur); err != nil {
 					return err
 				}
 				// The new key is recorded; the operation now stands for the
 				// old key until it is deleted below.
 				op.Stale = oldHash
-				return catalog.PutOperation(tx, op)
+				return repo.PutOperation(tx, op)
 			})
 			if err != nil {
 				if derr := c.DeleteKey(context.WithoutCancel(ctx), key.KeyHash); derr != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/doctor"
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 // doctorReport is doctor's JSON document.
@@ -55,9 +56,9 @@ Exit 1 while an orphan or an unverified operation remains.`,
 				}
 			}
 			var ops []catalog.Operation
-			err := a.view(ctx, func(tx *store.Tx) error {
+			err := a.view(ctx, func(tx store.Tx) error {
 				var err error
-				ops, err = catalog.ListOperations(tx, providerName)
+				ops, err = repo.ListOperations(tx, providerName)
 				return err
 			})
 			if err != nil && !isNoState(err) {
@@ -126,7 +127,7 @@ func (a *App) examine(ctx context.Context, ops []catalog.Operation, repair bool)
 		return all(doctor.Unverified, err.Error())
 	}
 	var known doctor.Known
-	err = a.view(ctx, func(tx *store.Tx) error {
+	err = a.view(ctx, func(tx store.Tx) error {
 		var err error
 		known, err = doctor.KnownFrom(tx, p.Name)
 		return err
@@ -162,9 +163,9 @@ func (a *App) clearSettled(ctx context.Context, report *doctorReport, grace time
 	if len(settled) == 0 {
 		return nil
 	}
-	err := a.update(ctx, func(tx *store.Tx) error {
+	err := a.update(ctx, func(tx store.Tx) error {
 		for _, id := range settled {
-			if err := catalog.FinishOperation(tx, id); err != nil {
+			if err := repo.FinishOperation(tx, id); err != nil {
 				return err
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/secret"
-	tpsync "github.com/tykportal/tykportal/pkg/sync"
 )
 
 // usageError is a mistake in the command line or its input: exit 2.
@@ -38,7 +37,7 @@ func ExitCode(err error) int {
 		errors.Is(err, secret.ErrTooLong),
 		errors.Is(err, catalog.ErrInvalid),
 		errors.Is(err, catalog.ErrUnknown),
-		errors.Is(err, tpsync.ErrUnknownProvider):
+		errors.Is(err, catalog.ErrExists):
 		return 2
 	}
 	// cobra reports an unknown sub-command as a plain error.

@@ -8,6 +8,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 // beginOperation journals a Dashboard create before it is sent (see
@@ -18,7 +19,7 @@ func (a *App) beginOperation(ctx context.Context, op *catalog.Operation) error {
 		return err
 	}
 	op.Marker, op.StartedAt = marker, a.Now().UTC()
-	return a.update(ctx, func(tx *store.Tx) error { return catalog.BeginOperation(tx, op) })
+	return a.update(ctx, func(tx store.Tx) error { return repo.BeginOperation(tx, op) })
 }
 
 // finishOperation drops a journaled operation that is settled: nothing was
@@ -26,7 +27,7 @@ func (a *App) beginOperation(ctx context.Context, op *catalog.Operation) error {
 // recorded (rotate's old key deleted). If even that write fails, the entry
 // stays and `doctor` reports it settled (absent) next time.
 func (a *App) finishOperation(ctx context.Context, op catalog.Operation) {
-	_ = a.update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return catalog.FinishOperation(tx, op.ID) })
+	_ = a.update(context.WithoutCancel(ctx), func(tx store.Tx) error { return repo.FinishOperation(tx, op.ID) })
 }
 
 // createFailed handles a failed create call. A refusal (a 3xx or 4xx

@@ -18,6 +18,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/secret"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 func (a *App) providerCommand() *cobra.Command {
@@ -122,8 +123,8 @@ func (a *App) providerAddCommand() *cobra.Command {
 
 func (a *App) providerAdd(ctx context.Context, p provider.Provider, f providerFlags) error {
 	// Refuse a duplicate before asking for a secret.
-	err := a.view(ctx, func(tx *store.Tx) error {
-		existing, err := provider.List(tx)
+	err := a.view(ctx, func(tx store.Tx) error {
+		existing, err := repo.ListProviders(tx)
 		if err != nil {
 			return err
 		}
@@ -168,11 +169,11 @@ func (a *App) providerAdd(ctx context.Context, p provider.Provider, f providerFl
 		}
 	}
 	p.CreatedAt = a.Now().UTC().Truncate(time.Second)
-	err = a.update(ctx, func(tx *store.Tx) error {
-		if _, err := provider.Get(tx, p.Name); err == nil {
+	err = a.update(ctx, func(tx store.Tx) error {
+		if _, err := repo.GetProvider(tx, p.Name); err == nil {
 			return fmt.Errorf("%w: %q", provider.ErrExists, p.Name)
 		}
-		return provider.Put(tx, p)
+		return repo.PutProvider(tx, p)
 	})
 	if err != nil {
 		if stored != nil {
@@ -279,13 +280,13 @@ func (a *App) providerListCommand() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ps []provider.Provider
-			err := a.view(cmd.Context(), func(tx *store.Tx) error {
+			err := a.view(cmd.Context(), func(tx store.Tx) error {
 				var err error
-				if ps, err = provider.List(tx); err != nil {
+				if ps, err = repo.ListProviders(tx); err != nil {
 					return err
 				}
 				for i := range ps {
-					if err := provider.WithLastSync(tx, &ps[i]); err != nil {
+					if err := repo.WithLastSync(tx, &ps[i]); err != nil {
 						return err
 					}
 				}
@@ -322,9 +323,9 @@ func (a *App) effectiveSource(p provider.Provider) string {
 
 func (a *App) getProvider(ctx context.Context, name string) (provider.Provider, error) {
 	var p provider.Provider
-	err := a.view(ctx, func(tx *store.Tx) error {
+	err := a.view(ctx, func(tx store.Tx) error {
 		var err error
-		p, err = provider.Get(tx, name)
+		p, err = repo.GetProvider(tx, name)
 		return err
 	})
 	if errors.Is(err, store.ErrNoState) {
@@ -343,7 +344,7 @@ func (a *App) providerShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.view(cmd.Context(), func(tx *store.Tx) error { return provider.WithLastSync(tx, &p) }); err != nil {
+			if err := a.view(cmd.Context(), func(tx store.Tx) error { return repo.WithLastSync(tx, &p) }); err != nil {
 				return err
 			}
 			p.SecretSource = a.effectiveSource(p)
@@ -422,11 +423,11 @@ func (a *App) providerEditCommand() *cobra.Command {
 				}
 				p.SecretSource = st.Source()
 			}
-			err = a.update(ctx, func(tx *store.Tx) error {
-				if _, err := provider.Get(tx, p.Name); err != nil {
+			err = a.update(ctx, func(tx store.Tx) error {
+				if _, err := repo.GetProvider(tx, p.Name); err != nil {
 					return err
 				}
-				return provider.Put(tx, p)
+				return repo.PutProvider(tx, p)
 			})
 			if err != nil {
 				return fmt.Errorf("save provider %q: %w", p.Name, err)
@@ -458,12 +459,12 @@ func (a *App) providerRemoveCommand() *cobra.Command {
 				}
 			}
 			var dropped []catalog.Operation
-			err = a.update(ctx, func(tx *store.Tx) error {
+			err = a.update(ctx, func(tx store.Tx) error {
 				var err error
-				if dropped, err = catalog.ListOperations(tx, p.Name); err != nil {
+				if dropped, err = repo.ListOperations(tx, p.Name); err != nil {
 					return err
 				}
-				return provider.Delete(tx, p.Name)
+				return repo.DeleteProvider(tx, p.Name)
 			})
 			if err != nil {
 				return fmt.Errorf("remove provider %q: %w", p.Name, err)
@@ -586,9 +587,9 @@ func (a *App) providerTestCommand() *cobra.Command {
 // Dashboard itself is fine.
 func (a *App) interruptedCheck(ctx context.Context, name string) provider.Check {
 	var ops []catalog.Operation
-	err := a.view(ctx, func(tx *store.Tx) error {
+	err := a.view(ctx, func(tx store.Tx) error {
 		var err error
-		ops, err = catalog.ListOperations(tx, name)
+		ops, err = repo.ListOperations(tx, name)
 		return err
 	})
 	switch {

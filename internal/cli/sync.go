@@ -13,6 +13,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 	tpsync "github.com/tykportal/tykportal/pkg/sync"
 )
 
@@ -158,8 +159,8 @@ func (a *App) statusCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rows := []statusRow{}
-			err := a.view(cmd.Context(), func(tx *store.Tx) error {
-				ps, err := provider.List(tx)
+			err := a.view(cmd.Context(), func(tx store.Tx) error {
+				ps, err := repo.ListProviders(tx)
 				if err != nil {
 					return err
 				}
@@ -182,7 +183,7 @@ func (a *App) statusCommand() *cobra.Command {
 				for i := range rows {
 					byName[rows[i].Name] = &rows[i]
 				}
-				products, err := store.List[catalog.Product](tx, store.Products)
+				products, err := repo.ListProducts(tx, "", catalog.AllItems)
 				if err != nil {
 					return err
 				}
@@ -191,7 +192,7 @@ func (a *App) statusCommand() *cobra.Command {
 						tally(&r.Products, p.Published, p.Hidden, p.Placeholder)
 					}
 				}
-				plans, err := store.List[catalog.Plan](tx, store.Plans)
+				plans, err := repo.ListPlans(tx, "", catalog.AllItems)
 				if err != nil {
 					return err
 				}

@@ -20,6 +20,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 	tpsync "github.com/tykportal/tykportal/pkg/sync"
 	"github.com/tykportal/tykportal/pkg/watch"
 )
@@ -147,9 +148,9 @@ func (a *App) runWatch(ctx context.Context, names []string, interval time.Durati
 // watchedProviders is the list to watch now: the named ones that exist, or all.
 func (a *App) watchedProviders(ctx context.Context, names []string) ([]string, error) {
 	var all []provider.Provider
-	err := a.view(ctx, func(tx *store.Tx) error {
+	err := a.view(ctx, func(tx store.Tx) error {
 		var err error
-		all, err = provider.List(tx)
+		all, err = repo.ListProviders(tx)
 		return err
 	})
 	if err != nil && !errors.Is(err, store.ErrNoState) {
@@ -170,15 +171,15 @@ func (a *App) watchedProviders(ctx context.Context, names []string) ([]string, e
 
 func (a *App) updateCatalogMetrics(ctx context.Context, m *watch.Metrics, name string) {
 	var prods, plans watch.CatalogCounts
-	err := a.view(ctx, func(tx *store.Tx) error {
-		ps, err := catalog.ListProducts(tx, name, catalog.AllItems)
+	err := a.view(ctx, func(tx store.Tx) error {
+		ps, err := repo.ListProducts(tx, name, catalog.AllItems)
 		if err != nil {
 			return err
 		}
 		for _, p := range ps {
 			count(&prods, p.Hidden, p.Published)
 		}
-		pl, err := catalog.ListPlans(tx, name, catalog.AllItems)
+		pl, err := repo.ListPlans(tx, name, catalog.AllItems)
 		for _, p := range pl {
 			count(&plans, p.Hidden, p.Published)
 		}

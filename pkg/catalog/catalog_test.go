@@ -2,11 +2,10 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tykportal/tykportal/pkg/dashboard"
 )
 
 func TestLimitsValidate(t *testing.T) {
@@ -36,30 +35,8 @@ func TestLimitsValidate(t *testing.T) {
 	}
 }
 
-func TestApplyLimitsPartitions(t *testing.T) {
-	p := PlanPolicy("gold", "org", []string{"portal"}, Limits{Rate: 10, Per: 60})
-	if p.Partitions.ACL || !p.Partitions.RateLimit || p.Partitions.Quota || p.QuotaMax != -1 || p.ThrottleInterval != -1 {
-		t.Fatalf("%+v", p)
-	}
-	p = ProductPolicy("prod", "org", []string{"portal"}, []dashboard.API{{APIID: "a", Name: "A", AuthType: "jwt"}})
-	if !p.Partitions.ACL || p.Partitions.Quota || p.Partitions.RateLimit || p.AccessRights["a"].APIName != "A" || p.AuthType != "jwt" {
-		t.Fatalf("%+v", p)
-	}
-}
-
-func TestSetPolicyAPIsKeepsExistingEntries(t *testing.T) {
-	p := &dashboard.Policy{AccessRights: map[string]dashboard.AccessDefinition{
-		"a": {APIID: "a", AllowedURLs: []dashboard.AccessSpec{{URL: "/x", Methods: []string{"GET"}}}},
-		"b": {APIID: "b"},
-	}}
-	SetPolicyAPIs(p, []dashboard.API{{APIID: "a", Name: "A"}, {APIID: "c", Name: "C"}})
-	if len(p.AccessRights) != 2 || len(p.AccessRights["a"].AllowedURLs) != 1 || p.AccessRights["c"].Versions[0] != "Default" {
-		t.Fatalf("%+v", p.AccessRights)
-	}
-}
-
 func TestCheckProductAPIs(t *testing.T) {
-	apis := []dashboard.API{{APIID: "a", AuthType: "authToken"}, {APIID: "b", AuthType: "authToken"}, {APIID: "j", AuthType: "jwt"}}
+	apis := []API{{ID: "a", AuthType: "authToken"}, {ID: "b", AuthType: "authToken"}, {ID: "j", AuthType: "jwt"}}
 	tests := []struct {
 		ids []string
 		err string
@@ -85,8 +62,8 @@ func TestConsumerAndIssuable(t *testing.T) {
 			t.Errorf("%q: %v", email, err)
 		}
 	}
-	prod := Product{ID: 1, Provider: "p", Published: true, APIs: []APIRef{{APIID: "a"}}}
-	plan := Plan{ID: 2, Provider: "p", Published: true}
+	prod := Product{Item: Item{ID: 1, Provider: "p", Published: true}, APIs: []APIRef{{APIID: "a"}}}
+	plan := Plan{Item: Item{ID: 2, Provider: "p", Published: true}}
 	tests := []struct {
 		name string
 		mut  func(*Product, *Plan)
@@ -108,17 +85,50 @@ func TestConsumerAndIssuable(t *testing.T) {
 		}
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if KeyExpiry(Plan{KeyExpiresIn: 0}, now) != nil || !KeyExpiry(Plan{KeyExpiresIn: 60}, now).Equal(now.Add(time.Minute)) {
+	if KeyExpiry(Plan{Limits: Limits{KeyExpiresIn: 0}}, now) != nil || !KeyExpiry(Plan{Limits: Limits{KeyExpiresIn: 60}}, now).Equal(now.Add(time.Minute)) {
 		t.Error("KeyExpiry")
 	}
 }
 
 func TestSetPublished(t *testing.T) {
-	pub, ph := false, true
-	if err := SetPublished(&pub, &ph, true, true, KindProduct, 3); !errors.Is(err, ErrInvalid) || pub {
+	it := Item{ID: 3, Hidden: true, Placeholder: true}
+	if err := it.SetPublished(KindProduct, true); !errors.Is(err, ErrInvalid) || CodeOf(err) != CodeInvalid || it.Published {
 		t.Fatalf("a hidden item was published: %v", err)
 	}
-	if err := SetPublished(&pub, &ph, false, true, KindProduct, 3); err != nil || !pub || ph {
-		t.Fatalf("publish: %v %v %v", err, pub, ph)
+	it.Hidden = false
+	if err := it.SetPublished(KindProduct, true); err != nil || !it.Published || it.Placeholder {
+		t.Fatalf("publish: %v %+v", err, it)
+	}
+	if err := it.SetPublished(KindProduct, false); err != nil || it.Published {
+		t.Fatalf("unpublish: %v %+v", err, it)
+	}
+}
+
+func TestErrorCodes(t *testing.T) {
+	wrapped := fmt.Errorf("outer: %w", fmt.Errorf("%w: bad tag", ErrInvalid))
+	tests := []struct {
+		err  error
+		want Code
+	}{
+		{wrapped, CodeInvalid},
+		{fmt.Errorf("x: %w", ErrUnknown), CodeUnknown},
+		{Errorf(CodeConflict, "policy %s changed: %w", "p1", ErrInvalid), CodeConflict},
+		{WithCode(CodeRemoteFailed, errors.New("boom")), CodeRemoteFailed},
+		{errors.New("plain"), CodeInternal},
+		{nil, CodeInternal},
+	}
+	for _, tc := range tests {
+		if got := CodeOf(tc.err); got != tc.want {
+			t.Errorf("CodeOf(%v) = %s, want %s", tc.err, got, tc.want)
+		}
+	}
+	if !errors.Is(wrapped, ErrInvalid) || wrapped.Error() != "outer: invalid input: bad tag" {
+		t.Fatalf("wrapping: %v", wrapped)
+	}
+	if e := Errorf(CodeConflict, "policy changed: %w", ErrInvalid); !errors.Is(e, ErrInvalid) {
+		t.Fatal("Errorf lost its %w")
+	}
+	if WithCode(CodeInternal, nil) != nil {
+		t.Fatal("WithCode(nil) is not nil")
 	}
 }

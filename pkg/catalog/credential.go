@@ -1,13 +1,10 @@
 package catalog
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
 	"time"
-
-	"github.com/tykportal/tykportal/pkg/store"
 )
 
 // ValidateConsumer checks that a consumer is one plain e-mail address.
@@ -65,65 +62,4 @@ func KeyExpiry(plan Plan, now time.Time) *time.Time {
 	}
 	t := now.Add(time.Duration(plan.KeyExpiresIn) * time.Second).UTC().Truncate(time.Second)
 	return &t
-}
-
-// CredentialFilter selects credentials in a list.
-type CredentialFilter struct {
-	Provider  string
-	ProductID uint64
-	Consumer  string
-}
-
-// CredentialView is a credential with the state of its product and plan.
-type CredentialView struct {
-	Credential
-	ProductHidden bool `json:"product_hidden"`
-	PlanHidden    bool `json:"plan_hidden"`
-}
-
-// ListCredentials returns the credentials matching f, flagged when their
-// product or plan is hidden or gone.
-func ListCredentials(tx *store.Tx, f CredentialFilter) ([]CredentialView, error) {
-	creds, err := store.List[Credential](tx, store.Credentials)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]CredentialView, 0, len(creds))
-	for _, c := range creds {
-		if (f.Provider != "" && c.Provider != f.Provider) || (f.ProductID != 0 && c.ProductID != f.ProductID) ||
-			(f.Consumer != "" && !strings.EqualFold(c.Consumer, f.Consumer)) {
-			continue
-		}
-		v := CredentialView{Credential: c}
-		if p, err := GetProduct(tx, c.ProductID); err == nil {
-			v.ProductHidden = p.Hidden
-		} else if errors.Is(err, ErrUnknown) {
-			v.ProductHidden = true
-		} else {
-			return nil, err
-		}
-		if p, err := GetPlan(tx, c.PlanID); err == nil {
-			v.PlanHidden = p.Hidden
-		} else if errors.Is(err, ErrUnknown) {
-			v.PlanHidden = true
-		} else {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// GetCredential reads one credential record.
-func GetCredential(tx *store.Tx, id uint64) (Credential, error) {
-	c, err := store.Get[Credential](tx, store.Credentials, store.IDKey(id))
-	if errors.Is(err, store.ErrNotFound) {
-		return c, fmt.Errorf("credential %d: %w (see `tykportal credentials list`)", id, ErrUnknown)
-	}
-	return c, err
-}
-
-// PutCredential writes a credential record.
-func PutCredential(tx *store.Tx, c Credential) error {
-	return tx.Put(store.Credentials, store.IDKey(c.ID), c)
 }

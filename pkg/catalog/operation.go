@@ -5,9 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
-
-	"github.com/tykportal/tykportal/pkg/dashboard"
-	"github.com/tykportal/tykportal/pkg/store"
 )
 
 // An Operation is a Dashboard write that creates an object (a policy, a key,
@@ -24,7 +21,7 @@ type Operation struct {
 	Name         string `json:"name"`    // the policy's name or the key's alias
 	Marker       string `json:"marker"`  // meta_data[MarkerField] of the object
 	APIID        string `json:"api_id,omitempty"`
-	CredentialID uint64 `json:"credential_id,omitempty"` // rotate: the credential getting the new key
+	CredentialID uint64 `json:"credential_id,omitzero"` // rotate: the credential getting the new key
 	// Stale is set once the new object is recorded and an old one must go
 	// (rotate's old key hash): the operation then ends when it is deleted.
 	Stale     string    `json:"stale,omitempty"`
@@ -41,8 +38,8 @@ const (
 // MarkerField is the meta_data field that ties a Dashboard object to the
 // operation that created it. It stays on the object as an audit trail.
 // The list decoder of package dashboard keeps only this field of a policy's
-// meta_data.
-const MarkerField = dashboard.OperationMarkerField
+// meta_data (dashboard.OperationMarkerField; a test keeps the two equal).
+const MarkerField = "tykportal_operation"
 
 // NewMarker returns a random marker; random rather than the operation id so
 // that two state files writing to one Dashboard never share one.
@@ -67,40 +64,4 @@ func Mark(meta map[string]any, marker string) map[string]any {
 func MarkerOf(meta map[string]any) string {
 	s, _ := meta[MarkerField].(string)
 	return s
-}
-
-// BeginOperation journals op, giving it an id.
-func BeginOperation(tx *store.Tx, op *Operation) error {
-	id, err := tx.NextID(store.Operations)
-	if err != nil {
-		return err
-	}
-	op.ID = id
-	return tx.Put(store.Operations, store.IDKey(id), op)
-}
-
-// PutOperation rewrites a journaled operation (e.g. to set Stale).
-func PutOperation(tx *store.Tx, op Operation) error {
-	return tx.Put(store.Operations, store.IDKey(op.ID), op)
-}
-
-// FinishOperation removes a journaled operation; a missing one is no error.
-func FinishOperation(tx *store.Tx, id uint64) error {
-	return tx.Delete(store.Operations, store.IDKey(id))
-}
-
-// ListOperations returns the journaled operations of provider (all when
-// empty) in id order.
-func ListOperations(tx *store.Tx, provider string) ([]Operation, error) {
-	all, err := store.List[Operation](tx, store.Operations)
-	if err != nil || provider == "" {
-		return all, err
-	}
-	out := make([]Operation, 0, len(all))
-	for _, op := range all {
-		if op.Provider == provider {
-			out = append(out, op)
-		}
-	}
-	return out, nil
 }

@@ -8,15 +8,12 @@ const (
 	SyncFailed = "failed"
 )
 
-// Change actions and kinds of a sync result.
+// Change actions of a sync result.
 const (
 	ActionCreate  = "create"
 	ActionUpdate  = "update"
 	ActionHide    = "hide"
 	ActionRestore = "restore"
-
-	KindProduct = "product"
-	KindPlan    = "plan"
 )
 
 // SyncResult is the outcome of one provider's sync, as `sync -o json` prints

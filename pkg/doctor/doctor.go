@@ -15,6 +15,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 // State is what the Dashboard holds for an interrupted operation.
@@ -86,23 +87,23 @@ type Known struct {
 
 // KnownFrom collects the Dashboard objects the local records of provider
 // refer to.
-func KnownFrom(tx *store.Tx, provider string) (Known, error) {
+func KnownFrom(tx store.Tx, provider string) (Known, error) {
 	k := Known{PolicyMIDs: map[string]bool{}, KeyHashes: map[string]bool{}, ClientIDs: map[string]bool{}}
-	products, err := catalog.ListProducts(tx, provider, catalog.AllItems)
+	products, err := repo.ListProducts(tx, provider, catalog.AllItems)
 	if err != nil {
 		return k, err
 	}
 	for _, p := range products {
 		k.PolicyMIDs[p.PolicyMID] = true
 	}
-	plans, err := catalog.ListPlans(tx, provider, catalog.AllItems)
+	plans, err := repo.ListPlans(tx, provider, catalog.AllItems)
 	if err != nil {
 		return k, err
 	}
 	for _, p := range plans {
 		k.PolicyMIDs[p.PolicyMID] = true
 	}
-	creds, err := catalog.ListCredentials(tx, catalog.CredentialFilter{Provider: provider})
+	creds, err := repo.ListCredentials(tx, repo.CredentialFilter{Provider: provider})
 	if err != nil {
 		return k, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
+	"github.com/tykportal/tykportal/pkg/policy"
 )
 
 const (
@@ -111,7 +112,7 @@ func TestCheckAndRepair(t *testing.T) {
 			switch tt.object {
 			case catalog.ObjectPolicy:
 				if tt.create {
-					pol := catalog.PlanPolicy("Lost plan", org, []string{"portal"}, catalog.Limits{Rate: 1, Per: 1})
+					pol := policy.ForPlan("Lost plan", org, []string{"portal"}, catalog.Limits{Rate: 1, Per: 1})
 					pol.MetaData = catalog.Mark(pol.MetaData, op.Marker)
 					mid, err := c.CreatePolicy(ctx, pol)
 					if err != nil {

@@ -35,3 +35,9 @@ type Provider struct {
 	LastSync           *catalog.SyncResult `json:"last_sync"`
 	CreatedAt          time.Time           `json:"created_at"`
 }
+
+// Lookup errors; both are about the user's input (exit 2).
+var (
+	ErrUnknown = catalog.NewError(catalog.CodeUnknown, "unknown provider")
+	ErrExists  = catalog.NewError(catalog.CodeExists, "provider already exists")
+)

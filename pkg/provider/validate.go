@@ -12,10 +12,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
 )
 
-// ErrInvalid marks input that fails validation; the CLI exits 2 on it.
-var ErrInvalid = errors.New("invalid input")
+// ErrInvalid marks input that fails validation: the domain's one.
+var ErrInvalid = catalog.ErrInvalid
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))

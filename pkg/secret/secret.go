@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
 )
 
 // Service is the keyring service; the keyring user is the provider name.
@@ -38,9 +40,9 @@ const MaxLen = 2048
 var (
 	ErrNotFound     = errors.New("no secret is stored for this provider")
 	ErrUnavailable  = errors.New("the OS keyring is unavailable")
-	ErrTooLong      = errors.New("the secret is too long")
+	ErrTooLong      = catalog.NewError(catalog.CodeInvalid, "the secret is too long")
 	ErrInsecureFile = errors.New("the secret file is readable by others")
-	ErrInvalid      = errors.New("invalid secret")
+	ErrInvalid      = catalog.NewError(catalog.CodeInvalid, "invalid secret")
 )
 
 // Store keeps secrets by provider name.

@@ -20,6 +20,8 @@ import (
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/boltstore"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 // The figures of issue 9, each measured in the same run as what it is
@@ -38,15 +40,15 @@ func benchSim(b *testing.B, legacy bool, latency time.Duration, policies, apis i
 func benchEngine(b *testing.B, url string, concurrency int) (*Engine, string) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "bench.db")
-	open := func(ctx context.Context, ro bool) (*store.DB, error) {
-		return store.Open(ctx, path, store.Options{ReadOnly: ro})
+	open := func(ctx context.Context, ro bool) (store.Store, error) {
+		return boltstore.Open(ctx, path, boltstore.Options{ReadOnly: ro})
 	}
 	db, err := open(context.Background(), false)
 	if err != nil {
 		b.Fatal(err)
 	}
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
-		return provider.Put(tx, provider.Provider{Name: "bench", URL: url, OrgID: benchOrg, Status: provider.StatusUnknown})
+	err = db.Update(context.Background(), func(tx store.Tx) error {
+		return repo.PutProvider(tx, provider.Provider{Name: "bench", URL: url, OrgID: benchOrg, Status: provider.StatusUnknown})
 	})
 	db.Close()
 	if err != nil {

@@ -1,9 +1,7 @@
 package sync
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -14,10 +12,8 @@ import (
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
-
-// ErrUnknownProvider is returned for a provider name that does not exist.
-var ErrUnknownProvider = errors.New("unknown provider")
 
 // Source is where a provider's policies and APIs come from: its Dashboard.
 type Source interface {
@@ -29,7 +25,7 @@ type Source interface {
 // briefly, never across a network call: read the providers, fetch every
 // provider concurrently, then one short write transaction per provider.
 type Engine struct {
-	OpenDB      func(ctx context.Context, readOnly bool) (*store.DB, error)
+	OpenDB      func(ctx context.Context, readOnly bool) (store.Store, error)
 	SourceFor   func(ctx context.Context, p provider.Provider) (Source, error)
 	Now         func() time.Time
 	HistorySize int // per provider; 0: 50
@@ -117,8 +113,8 @@ func (e *Engine) providers(ctx context.Context, names []string) ([]provider.Prov
 	case err != nil:
 		return nil, err
 	default:
-		err = db.View(ctx, func(tx *store.Tx) error {
-			all, err = provider.List(tx)
+		err = db.View(ctx, func(tx store.Tx) error {
+			all, err = repo.ListProviders(tx)
 			return err
 		})
 		db.Close()
@@ -138,7 +134,7 @@ func (e *Engine) providers(ctx context.Context, names []string) ([]provider.Prov
 	for _, n := range names {
 		p, ok := byName[n]
 		if !ok {
-			return nil, fmt.Errorf("%w %q: see `tykportal provider list`", ErrUnknownProvider, n)
+			return nil, fmt.Errorf("%w %q: see `tykportal provider list`", provider.ErrUnknown, n)
 		}
 		if !seen[n] {
 			seen[n] = true
@@ -195,10 +191,14 @@ func (e *Engine) failed(f fetched, err error, opts Options) catalog.SyncResult {
 // preloaded is the local catalogue of each provider as read during the
 // fetch, and the transaction it was read in.
 type preloaded struct {
-	txID   int
-	local  map[string]Local
-	locked error // the state file stayed in use past the lock timeout
+	revision uint64
+	local    map[string]Local
+	locked   error // the state file stayed in use past the lock timeout
 }
+
+// errNoRevision: the backend cannot tell whether anything was committed
+// since a read, so apply reads the local catalogue itself.
+var errNoRevision = errors.New("the store tells no revisions")
 
 // preload reads every provider's local catalogue in one read transaction.
 // A failure only means apply reads it itself, except a file held by another
@@ -214,8 +214,12 @@ func (e *Engine) preload(ctx context.Context, providers []provider.Provider) pre
 	}
 	defer db.Close()
 	var pre preloaded
-	err = db.View(ctx, func(tx *store.Tx) error {
-		pre = preloaded{txID: tx.ID(), local: map[string]Local{}}
+	err = db.View(ctx, func(tx store.Tx) error {
+		rev, ok := tx.Revision()
+		if !ok {
+			return errNoRevision
+		}
+		pre = preloaded{revision: rev, local: map[string]Local{}}
 		for _, p := range providers {
 			l, err := localState(tx, p.Name)
 			if err != nil {
@@ -233,13 +237,9 @@ func (e *Engine) preload(ctx context.Context, providers []provider.Provider) pre
 
 // localFor returns the provider's catalogue as of tx: the preloaded one when
 // nothing was committed since it was read, else read now.
-func (pre preloaded) localFor(tx *store.Tx, name string) (Local, error) {
-	// A write transaction's id is one more than the last committed one.
-	current := tx.ID()
-	if tx.Writable() {
-		current--
-	}
-	if l, ok := pre.local[name]; ok && current == pre.txID {
+func (pre preloaded) localFor(tx store.Tx, name string) (Local, error) {
+	current, known := tx.Revision()
+	if l, ok := pre.local[name]; ok && known && current == pre.revision {
 		return l, nil
 	}
 	return localState(tx, name)
@@ -247,18 +247,25 @@ func (pre preloaded) localFor(tx *store.Tx, name string) (Local, error) {
 
 // apply plans against the fresh local state and writes one provider's
 // changes and outcome in one transaction (a view in a dry run).
-func (e *Engine) apply(ctx context.Context, db *store.DB, f fetched, pre preloaded, opts Options) (catalog.SyncResult, error) {
+func (e *Engine) apply(ctx context.Context, db store.Store, f fetched, pre preloaded, opts Options) (catalog.SyncResult, error) {
 	if f.err != nil {
 		r := e.failed(f, f.err, opts)
 		if opts.DryRun {
 			return r, nil
 		}
-		return r, db.Update(ctx, func(tx *store.Tx) error {
+		return r, db.Update(ctx, func(tx store.Tx) error {
 			return e.recordOutcome(tx, f.p.Name, r, provider.StatusDown)
 		})
 	}
 	var result catalog.SyncResult
-	run := func(tx *store.Tx) error {
+	run := func(tx store.Tx) error {
+		// A provider removed while its policies were fetched gets nothing
+		// written: a provider added again under its name starts empty.
+		if _, err := repo.GetProvider(tx, f.p.Name); errors.Is(err, provider.ErrUnknown) {
+			return fmt.Errorf("provider %q was removed while it was synced; nothing was written", f.p.Name)
+		} else if err != nil {
+			return err
+		}
 		local, err := pre.localFor(tx, f.p.Name)
 		if err != nil {
 			return err
@@ -295,20 +302,20 @@ func (e *Engine) apply(ctx context.Context, db *store.DB, f fetched, pre preload
 	return result, err
 }
 
-func localState(tx *store.Tx, name string) (Local, error) {
-	products, err := catalog.ListProducts(tx, name, catalog.AllItems)
+func localState(tx store.Tx, name string) (Local, error) {
+	products, err := repo.ListProducts(tx, name, catalog.AllItems)
 	if err != nil {
 		return Local{}, err
 	}
-	plans, err := catalog.ListPlans(tx, name, catalog.AllItems)
+	plans, err := repo.ListPlans(tx, name, catalog.AllItems)
 	if err != nil {
 		return Local{}, err
 	}
 	return Local{Products: products, Plans: plans}, nil
 }
 
-func writeChanges(tx *store.Tx, plan *Plan) error {
-	// Ids for the creates, in change order, reserved at once per bucket.
+func writeChanges(tx store.Tx, plan *Changeset) error {
+	// Ids for the creates, in change order, reserved at once per kind.
 	var products, plans int
 	for _, c := range plan.Changes {
 		if c.Action == catalog.ActionCreate {
@@ -319,11 +326,17 @@ func writeChanges(tx *store.Tx, plan *Plan) error {
 			}
 		}
 	}
-	nextProduct, err := tx.NextIDs(store.Products, products)
+	reserve := func(k store.Kind, n int) (uint64, error) {
+		if n == 0 {
+			return 0, nil
+		}
+		return tx.NextIDs(k, n)
+	}
+	nextProduct, err := reserve(store.Products, products)
 	if err != nil {
 		return err
 	}
-	nextPlan, err := tx.NextIDs(store.Plans, plans)
+	nextPlan, err := reserve(store.Plans, plans)
 	if err != nil {
 		return err
 	}
@@ -334,21 +347,21 @@ func writeChanges(tx *store.Tx, plan *Plan) error {
 			if c.Action == catalog.ActionCreate {
 				c.Product.ID, nextProduct = nextProduct, nextProduct+1
 			}
-			recs = append(recs, store.Record{Bucket: store.Products, Key: store.IDKey(c.Product.ID), Value: c.Product})
+			recs = append(recs, store.Record{Kind: store.Products, Key: store.IDKey(c.Product.ID), Value: c.Product})
 		case c.Plan != nil:
 			if c.Action == catalog.ActionCreate {
 				c.Plan.ID, nextPlan = nextPlan, nextPlan+1
 			}
-			recs = append(recs, store.Record{Bucket: store.Plans, Key: store.IDKey(c.Plan.ID), Value: c.Plan})
+			recs = append(recs, store.Record{Kind: store.Plans, Key: store.IDKey(c.Plan.ID), Value: c.Plan})
 		}
 	}
-	return tx.PutRecords(recs)
+	return store.PutRecords(tx, recs)
 }
 
 // recordOutcome writes the result on the provider (status, last sync) and
 // appends it to the bounded sync history.
-func (e *Engine) recordOutcome(tx *store.Tx, name string, r catalog.SyncResult, status string) error {
-	p, err := provider.Get(tx, name)
+func (e *Engine) recordOutcome(tx store.Tx, name string, r catalog.SyncResult, status string) error {
+	p, err := repo.GetProvider(tx, name)
 	if err != nil {
 		// Removed while the sync ran: nothing to record it on.
 		if errors.Is(err, provider.ErrUnknown) {
@@ -362,22 +375,7 @@ func (e *Engine) recordOutcome(tx *store.Tx, name string, r catalog.SyncResult, 
 		t := r.StartedAt
 		p.LastSyncAt = &t
 	}
-	id, err := tx.NextID(store.SyncHistory)
-	if err != nil {
-		return err
-	}
-	// The whole result goes to the history, which the provider's last
-	// sync points to; the provider record keeps a slim copy.
-	if err := tx.Put(store.SyncHistory, store.IDKey(id), r); err != nil {
-		return err
-	}
-	if err := provider.SetLastSync(tx, &p, r, store.IDKey(id)); err != nil {
-		return err
-	}
-	if err := provider.Put(tx, p); err != nil {
-		return err
-	}
-	return pruneHistory(tx, name, e.historySize())
+	return repo.RecordSync(tx, &p, r, e.historySize())
 }
 
 func (e *Engine) historySize() int {
@@ -385,43 +383,4 @@ func (e *Engine) historySize() int {
 		return e.HistorySize
 	}
 	return 50
-}
-
-func pruneHistory(tx *store.Tx, name string, keep int) error {
-	var mine [][]byte
-	quoted, err := json.Marshal(name)
-	if err != nil {
-		return err
-	}
-	ours := append([]byte(`{"provider":`), quoted...)
-	err = tx.ForEach(store.SyncHistory, func(k, v []byte) error {
-		// Records are encoded by this package with the provider first; a
-		// prefix check spares decoding megabytes of old change lists.
-		if bytes.HasPrefix(v, []byte(`{"provider":`)) {
-			if bytes.HasPrefix(v, ours) && len(v) > len(ours) && (v[len(ours)] == ',' || v[len(ours)] == '}') {
-				mine = append(mine, append([]byte(nil), k...))
-			}
-			return nil
-		}
-		var r struct {
-			Provider string `json:"provider"`
-		}
-		if err := jsonUnmarshal(v, &r); err != nil {
-			return err
-		}
-		if r.Provider == name {
-			mine = append(mine, append([]byte(nil), k...))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for len(mine) > keep {
-		if err := tx.Delete(store.SyncHistory, mine[0]); err != nil {
-			return err
-		}
-		mine = mine[1:]
-	}
-	return nil
 }

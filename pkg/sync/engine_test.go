@@ -14,6 +14,8 @@ import (
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/boltstore"
+	"github.com/tykportal/tykportal/pkg/store/repo"
 )
 
 // hookSource runs a hook before listing policies: another process's write
@@ -35,24 +37,24 @@ const seedOrg = "5fd08e0f69710900018bc195"
 // engineWorld starts a simulator with the seed data and a state file
 // holding the named providers, all pointing to it; it returns the
 // simulator and the Engine's OpenDB.
-func engineWorld(t *testing.T, names ...string) (*dashboardtest.Server, func(context.Context, bool) (*store.DB, error)) {
+func engineWorld(t *testing.T, names ...string) (*dashboardtest.Server, func(context.Context, bool) (store.Store, error)) {
 	t.Helper()
 	sim := dashboardtest.NewServer(t, dashboardtest.Defaults())
 	if err := sim.LoadDir("../../testdata/dashboard"); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "t.db")
-	open := func(ctx context.Context, ro bool) (*store.DB, error) {
-		return store.Open(ctx, path, store.Options{ReadOnly: ro})
+	open := func(ctx context.Context, ro bool) (store.Store, error) {
+		return boltstore.Open(ctx, path, boltstore.Options{ReadOnly: ro})
 	}
 	db, err := open(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.Update(context.Background(), func(tx *store.Tx) error {
+	err = db.Update(context.Background(), func(tx store.Tx) error {
 		for _, name := range names {
-			if err := provider.Put(tx, provider.Provider{Name: name, URL: sim.URL, OrgID: seedOrg, PolicyTags: []string{"portal"}}); err != nil {
+			if err := repo.PutProvider(tx, provider.Provider{Name: name, URL: sim.URL, OrgID: seedOrg, PolicyTags: []string{"portal"}}); err != nil {
 				return err
 			}
 		}
@@ -94,8 +96,8 @@ func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
 		}
 		defer db.Close()
 		var out catalog.Product
-		err = db.View(ctx, func(tx *store.Tx) error {
-			ps, err := catalog.ListProducts(tx, "prod", catalog.AllItems)
+		err = db.View(ctx, func(tx store.Tx) error {
+			ps, err := repo.ListProducts(tx, "prod", catalog.AllItems)
 			for _, p := range ps {
 				if p.Name == "Payments Product" {
 					out = p
@@ -127,13 +129,13 @@ func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
 			return
 		}
 		defer db.Close()
-		err = db.Update(ctx, func(tx *store.Tx) error {
-			p, err := catalog.GetProduct(tx, before.ID)
+		err = db.Update(ctx, func(tx store.Tx) error {
+			p, err := repo.GetProduct(tx, before.ID)
 			if err != nil {
 				return err
 			}
 			p.Published = true
-			return catalog.PutProduct(tx, p)
+			return repo.PutProduct(tx, p)
 		})
 		if err != nil {
 			t.Error(err)
@@ -148,8 +150,8 @@ func TestPreloadedCatalogueIsNotUsedWhenStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.View(ctx, func(tx *store.Tx) error {
-		p, err := catalog.GetProduct(tx, before.ID)
+	err = db.View(ctx, func(tx store.Tx) error {
+		p, err := repo.GetProduct(tx, before.ID)
 		if err != nil {
 			return err
 		}
@@ -188,7 +190,7 @@ func TestHistoryIsBoundedPerProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.View(ctx, func(tx *store.Tx) error {
+	err = db.View(ctx, func(tx store.Tx) error {
 		all, err := store.List[catalog.SyncResult](tx, store.SyncHistory)
 		if err != nil {
 			return err
@@ -231,8 +233,8 @@ func TestSecondSyncWritesOnlyTheOutcome(t *testing.T) {
 		}
 		defer db.Close()
 		catalogue = map[string]string{}
-		err = db.View(ctx, func(tx *store.Tx) error {
-			for _, b := range []store.Bucket{store.Products, store.Plans} {
+		err = db.View(ctx, func(tx store.Tx) error {
+			for _, b := range []store.Kind{store.Products, store.Plans} {
 				if err := tx.ForEach(b, func(k, v []byte) error {
 					catalogue[string(b)+string(k)] = string(v)
 					return nil
@@ -240,7 +242,7 @@ func TestSecondSyncWritesOnlyTheOutcome(t *testing.T) {
 					return err
 				}
 			}
-			history = tx.Count(store.SyncHistory)
+			history, _ = tx.Count(store.SyncHistory)
 			return nil
 		})
 		if err != nil {
@@ -276,7 +278,7 @@ func TestFileHeldDuringFetchFailsOnce(t *testing.T) {
 	_, open := engineWorld(t, "prod")
 	var opens []bool // readOnly of each open after the provider list
 	e := &Engine{
-		OpenDB: func(ctx context.Context, ro bool) (*store.DB, error) {
+		OpenDB: func(ctx context.Context, ro bool) (store.Store, error) {
 			if len(opens) > 0 || !ro {
 				opens = append(opens, ro)
 				return nil, fmt.Errorf("open state file: %w", store.ErrLocked)

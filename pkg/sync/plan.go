@@ -5,7 +5,6 @@
 package sync
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,9 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tykportal/tykportal/internal/parallel"
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
+	"github.com/tykportal/tykportal/pkg/internal/parallel"
+	"github.com/tykportal/tykportal/pkg/policy"
 	"github.com/tykportal/tykportal/pkg/provider"
 )
 
@@ -39,8 +39,8 @@ type Local struct {
 	Plans    []catalog.Plan
 }
 
-// Change is one planned change; Product or Plan is the record after it.
-type Change struct {
+// Pending is one change a sync will make; Product or Plan is the record after it.
+type Pending struct {
 	Action  string
 	Kind    string
 	Product *catalog.Product
@@ -48,12 +48,13 @@ type Change struct {
 	Fields  []string // for updates and restores: the Dashboard-owned fields that changed
 }
 
-// Plan is the outcome of Compute for one provider.
-type Plan struct {
+// Changeset is the outcome of Compute for one provider: every change a sync
+// of it makes, with the counts and skips of its result.
+type Changeset struct {
 	Provider string
 	Fetched  int
 	Matched  int
-	Changes  []Change
+	Changes  []Pending
 	Products catalog.ChangeCounts
 	Plans    catalog.ChangeCounts
 	Skipped  []catalog.SkippedItem
@@ -92,12 +93,12 @@ func classify(p *dashboard.Policy) string {
 
 // Compute plans one provider's sync. It is pure and deterministic: the same
 // input gives the same change list, in policy id order.
-func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.API, local Local, now time.Time) *Plan {
+func Compute(p provider.Provider, policies []dashboard.Policy, apis []dashboard.API, local Local, now time.Time) *Changeset {
 	now = now.UTC()
 	// At most one change per policy and per local item: sized once, as a
 	// first sync of 10,000 policies grew the list a dozen times.
-	pl := &Plan{Provider: p.Name, Fetched: len(policies), Skipped: []catalog.SkippedItem{},
-		Changes: make([]Change, 0, len(policies)+len(local.Products)+len(local.Plans))}
+	pl := &Changeset{Provider: p.Name, Fetched: len(policies), Skipped: []catalog.SkippedItem{},
+		Changes: make([]Pending, 0, len(policies)+len(local.Products)+len(local.Plans))}
 	apiByID := make(map[string]dashboard.API, len(apis))
 	for _, a := range apis {
 		apiByID[a.APIID] = a
@@ -237,43 +238,28 @@ func productAPIs(pol *dashboard.Policy, apiByID map[string]dashboard.API) ([]cat
 	return refs, auth
 }
 
-// itemState points at the lifecycle fields Products and Plans share, so
-// hide, restore and update follow one rule for both kinds.
-type itemState struct {
-	hidden, published, publishedBeforeHide *bool
-	hiddenSince, lastSyncedAt              **time.Time
-	updatedAt                              *time.Time
-}
-
-func productState(p *catalog.Product) itemState {
-	return itemState{&p.Hidden, &p.Published, &p.PublishedBeforeHide, &p.HiddenSince, &p.LastSyncedAt, &p.UpdatedAt}
-}
-
-func planState(p *catalog.Plan) itemState {
-	return itemState{&p.Hidden, &p.Published, &p.PublishedBeforeHide, &p.HiddenSince, &p.LastSyncedAt, &p.UpdatedAt}
-}
-
 // hide: hidden and unpublished, the publish state remembered for a restore.
-func (s itemState) hide(now time.Time) {
-	*s.hidden, *s.hiddenSince = true, &now
-	*s.publishedBeforeHide, *s.published = *s.published, false
-	*s.updatedAt = now
+// Products and Plans follow this one rule, and settle's.
+func hide(it *catalog.Item, h *catalog.History, now time.Time) {
+	it.Hidden, it.HiddenSince = true, &now
+	h.PublishedBeforeHide, it.Published = it.Published, false
+	h.UpdatedAt = now
 }
 
 // settle applies a retrieved, known item's sync and returns its action: a
 // restore when it was hidden (with the publish state it had before), an
 // update when Dashboard-owned fields changed, else "" (nothing to write).
-func (s itemState) settle(changed bool, now time.Time) string {
+func settle(it *catalog.Item, h *catalog.History, changed bool, now time.Time) string {
 	action := catalog.ActionUpdate
 	switch {
-	case *s.hidden:
-		*s.hidden, *s.hiddenSince, *s.published = false, nil, *s.publishedBeforeHide
-		*s.publishedBeforeHide = false
+	case it.Hidden:
+		it.Hidden, it.HiddenSince, it.Published = false, nil, h.PublishedBeforeHide
+		h.PublishedBeforeHide = false
 		action = catalog.ActionRestore
 	case !changed:
 		return ""
 	}
-	*s.updatedAt, *s.lastSyncedAt = now, &now
+	h.UpdatedAt, h.LastSyncedAt = now, &now
 	return action
 }
 
@@ -310,7 +296,7 @@ func (m *matcher) match(id, mid string) (int, bool) {
 	return i, true
 }
 
-func (pl *Plan) record(action, kind string, prod *catalog.Product, plan *catalog.Plan, fields []string) {
+func (pl *Changeset) record(action, kind string, prod *catalog.Product, plan *catalog.Plan, fields []string) {
 	counts := &pl.Products
 	if kind == catalog.KindPlan {
 		counts = &pl.Plans
@@ -328,7 +314,7 @@ func (pl *Plan) record(action, kind string, prod *catalog.Product, plan *catalog
 		counts.Unchanged++
 		return
 	}
-	pl.Changes = append(pl.Changes, Change{Action: action, Kind: kind, Product: prod, Plan: plan, Fields: fields})
+	pl.Changes = append(pl.Changes, Pending{Action: action, Kind: kind, Product: prod, Plan: plan, Fields: fields})
 }
 
 // retarget moves an item to the policy's current identity.
@@ -340,15 +326,16 @@ func retarget(policyID, policyMID *string, id, mid string, fields []string) []st
 	return fields
 }
 
-func (pl *Plan) planProducts(kept []retrieved, local []catalog.Product, now time.Time) {
+func (pl *Changeset) planProducts(kept []retrieved, local []catalog.Product, now time.Time) {
 	m := newMatcher(len(local), func(i int) (string, string) { return local[i].PolicyID, local[i].PolicyMID })
 	for _, r := range kept {
 		id, pol, apis, auth := r.id, r.pol, r.apis, r.auth
 		i, ok := m.match(id, pol.MID)
 		if !ok {
 			prod := catalog.Product{
-				Provider: pl.Provider, PolicyID: id, PolicyMID: pol.MID, Name: pol.Name, Placeholder: true,
-				AuthType: auth, APIs: apis, CreatedAt: now, UpdatedAt: now, LastSyncedAt: &now,
+				Item:     catalog.Item{Provider: pl.Provider, PolicyID: id, PolicyMID: pol.MID, Name: pol.Name, Placeholder: true},
+				AuthType: auth, APIs: apis,
+				History: catalog.History{CreatedAt: now, UpdatedAt: now, LastSyncedAt: &now},
 			}
 			pl.record(catalog.ActionCreate, catalog.KindProduct, &prod, nil, nil)
 			continue
@@ -367,7 +354,7 @@ func (pl *Plan) planProducts(kept []retrieved, local []catalog.Product, now time
 			prod.AuthType = auth
 			fields = append(fields, "auth_type")
 		}
-		action := productState(&prod).settle(len(fields) > 0, now)
+		action := settle(&prod.Item, &prod.History, len(fields) > 0, now)
 		pl.record(action, catalog.KindProduct, &prod, nil, fields)
 	}
 	for i, x := range local {
@@ -375,21 +362,23 @@ func (pl *Plan) planProducts(kept []retrieved, local []catalog.Product, now time
 			continue
 		}
 		prod := x
-		productState(&prod).hide(now)
+		hide(&prod.Item, &prod.History, now)
 		pl.record(catalog.ActionHide, catalog.KindProduct, &prod, nil, nil)
 	}
 }
 
-func (pl *Plan) planPlans(kept []retrieved, local []catalog.Plan, now time.Time) {
+func (pl *Changeset) planPlans(kept []retrieved, local []catalog.Plan, now time.Time) {
 	m := newMatcher(len(local), func(i int) (string, string) { return local[i].PolicyID, local[i].PolicyMID })
 	for _, r := range kept {
 		id, pol := r.id, r.pol
-		limits := catalog.PlanLimitsFromPolicy(pol)
+		limits := policy.LimitsOf(pol)
 		i, ok := m.match(id, pol.MID)
 		if !ok {
-			plan := catalog.Plan{Provider: pl.Provider, PolicyID: id, PolicyMID: pol.MID, Name: pol.Name, Placeholder: true,
-				CreatedAt: now, UpdatedAt: now, LastSyncedAt: &now}
-			plan.SetLimits(limits)
+			plan := catalog.Plan{
+				Item:    catalog.Item{Provider: pl.Provider, PolicyID: id, PolicyMID: pol.MID, Name: pol.Name, Placeholder: true},
+				Limits:  limits,
+				History: catalog.History{CreatedAt: now, UpdatedAt: now, LastSyncedAt: &now},
+			}
 			pl.record(catalog.ActionCreate, catalog.KindPlan, nil, &plan, nil)
 			continue
 		}
@@ -399,9 +388,9 @@ func (pl *Plan) planPlans(kept []retrieved, local []catalog.Plan, now time.Time)
 			plan.Name = pol.Name
 			fields = append(fields, "name")
 		}
-		fields = append(fields, limitChanges(catalog.LimitsOf(plan), limits)...)
-		plan.SetLimits(limits)
-		action := planState(&plan).settle(len(fields) > 0, now)
+		fields = append(fields, limitChanges(plan.Limits, limits)...)
+		plan.Limits = limits
+		action := settle(&plan.Item, &plan.History, len(fields) > 0, now)
 		pl.record(action, catalog.KindPlan, nil, &plan, fields)
 	}
 	for i, x := range local {
@@ -409,7 +398,7 @@ func (pl *Plan) planPlans(kept []retrieved, local []catalog.Plan, now time.Time)
 			continue
 		}
 		plan := x
-		planState(&plan).hide(now)
+		hide(&plan.Item, &plan.History, now)
 		pl.record(catalog.ActionHide, catalog.KindPlan, nil, &plan, nil)
 	}
 }
@@ -443,7 +432,7 @@ func limitChanges(a, b catalog.Limits) []string {
 }
 
 // Result is the plan as a sync result (ids of creates are filled by Apply).
-func (pl *Plan) Result() catalog.SyncResult {
+func (pl *Changeset) Result() catalog.SyncResult {
 	r := catalog.SyncResult{
 		Provider: pl.Provider, Status: catalog.SyncOK, PoliciesFetched: pl.Fetched, PoliciesMatched: pl.Matched,
 		Products: pl.Products, Plans: pl.Plans, Skipped: pl.Skipped, Changes: make([]catalog.Change, 0, len(pl.Changes)),
@@ -472,5 +461,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -91,105 +91,103 @@ func TestClassifyAndSkip(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	hiddenAt := now.Add(-time.Hour)
 	apis := []dashboard.API{{APIID: "api1", Name: "Payments", AuthType: "authToken"}, {APIID: "api2", Name: "Refunds", AuthType: "authToken"}}
-	localProduct := catalog.Product{ID: 1, Provider: "prod", PolicyID: "a", PolicyMID: "a", Name: "access a", DisplayName: "Shown",
-		Description: "kept", Published: true, AuthType: "authToken", APIs: []catalog.APIRef{{APIID: "api1", Name: "Payments"}}}
-	localPlan := catalog.Plan{ID: 1, Provider: "prod", PolicyID: "b", PolicyMID: "b", Name: "limit b", Published: true,
-		Rate: 10, Per: 1, QuotaMax: -1, QuotaRenewalRate: -1}
+	localProduct := catalog.Product{Item: catalog.Item{ID: 1, Provider: "prod", PolicyID: "a", PolicyMID: "a", Name: "access a", DisplayName: "Shown", Description: "kept", Published: true}, AuthType: "authToken", APIs: []catalog.APIRef{{APIID: "api1", Name: "Payments"}}}
+	localPlan := catalog.Plan{Item: catalog.Item{ID: 1, Provider: "prod", PolicyID: "b", PolicyMID: "b", Name: "limit b", Published: true}, Limits: catalog.Limits{Rate: 10, Per: 1, QuotaMax: -1, QuotaRenewalRate: -1}}
 	tests := []struct {
 		name     string
 		policies []dashboard.Policy
 		local    Local
-		check    func(t *testing.T, pl *Plan)
+		check    func(t *testing.T, pl *Changeset)
 	}{
-		{"new policy becomes an unpublished placeholder", []dashboard.Policy{access("a", "api1")}, Local{}, func(t *testing.T, pl *Plan) {
+		{"new policy becomes an unpublished placeholder", []dashboard.Policy{access("a", "api1")}, Local{}, func(t *testing.T, pl *Changeset) {
 			p := pl.Changes[0].Product
 			if pl.Changes[0].Action != catalog.ActionCreate || !p.Placeholder || p.Published || p.Name != "access a" || p.AuthType != "authToken" ||
 				!reflect.DeepEqual(p.APIs, []catalog.APIRef{{APIID: "api1", Name: "Payments"}}) {
 				t.Fatalf("%+v", p)
 			}
 		}},
-		{"known and unchanged writes nothing", []dashboard.Policy{access("a", "api1"), limit("b", 10, 1)}, Local{Products: []catalog.Product{localProduct}, Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Plan) {
+		{"known and unchanged writes nothing", []dashboard.Policy{access("a", "api1"), limit("b", 10, 1)}, Local{Products: []catalog.Product{localProduct}, Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Changeset) {
 			if len(pl.Changes) != 0 || pl.Products.Unchanged != 1 || pl.Plans.Unchanged != 1 {
 				t.Fatalf("%+v", pl)
 			}
 		}},
-		{"Dashboard fields updated, local fields kept", []dashboard.Policy{with(access("a", "api1", "api2"), func(p *dashboard.Policy) { p.Name = "renamed" })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Plan) {
+		{"Dashboard fields updated, local fields kept", []dashboard.Policy{with(access("a", "api1", "api2"), func(p *dashboard.Policy) { p.Name = "renamed" })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Changeset) {
 			c := pl.Changes[0]
 			if c.Action != catalog.ActionUpdate || c.Product.Name != "renamed" || len(c.Product.APIs) != 2 || c.Product.DisplayName != "Shown" ||
 				c.Product.Description != "kept" || !c.Product.Published || !reflect.DeepEqual(c.Fields, []string{"name", "apis"}) {
 				t.Fatalf("%+v %v", c.Product, c.Fields)
 			}
 		}},
-		{"not retrieved: hidden and unpublished, config kept", nil, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Plan) {
+		{"not retrieved: hidden and unpublished, config kept", nil, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Changeset) {
 			p := pl.Changes[0].Product
 			if pl.Changes[0].Action != catalog.ActionHide || !p.Hidden || p.Published || !p.PublishedBeforeHide || p.HiddenSince == nil || p.DisplayName != "Shown" {
 				t.Fatalf("%+v", p)
 			}
 		}},
-		{"already hidden and still missing: nothing", nil, Local{Products: []catalog.Product{with2(localProduct, func(p *catalog.Product) { p.Hidden, p.HiddenSince = true, &hiddenAt })}}, func(t *testing.T, pl *Plan) {
+		{"already hidden and still missing: nothing", nil, Local{Products: []catalog.Product{with2(localProduct, func(p *catalog.Product) { p.Hidden, p.HiddenSince = true, &hiddenAt })}}, func(t *testing.T, pl *Changeset) {
 			if len(pl.Changes) != 0 {
 				t.Fatalf("%+v", pl.Changes)
 			}
 		}},
 		{"back again: restored with its publish state", []dashboard.Policy{access("a", "api1")}, Local{Products: []catalog.Product{with2(localProduct, func(p *catalog.Product) {
 			p.Hidden, p.HiddenSince, p.Published, p.PublishedBeforeHide = true, &hiddenAt, false, true
-		})}}, func(t *testing.T, pl *Plan) {
+		})}}, func(t *testing.T, pl *Changeset) {
 			p := pl.Changes[0].Product
 			if pl.Changes[0].Action != catalog.ActionRestore || p.Hidden || p.HiddenSince != nil || !p.Published || p.DisplayName != "Shown" {
 				t.Fatalf("%+v", p)
 			}
 		}},
-		{"inactive counts as not retrieved", []dashboard.Policy{with(access("a", "api1"), func(p *dashboard.Policy) { p.IsInactive = true })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Plan) {
+		{"inactive counts as not retrieved", []dashboard.Policy{with(access("a", "api1"), func(p *dashboard.Policy) { p.IsInactive = true })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Changeset) {
 			if pl.Products.Hidden != 1 || pl.Skipped[0].Reason != ReasonInactive {
 				t.Fatalf("%+v", pl)
 			}
 		}},
-		{"a skipped policy counts as not retrieved", []dashboard.Policy{with(access("a", "api1"), func(p *dashboard.Policy) { p.Partitions.Quota = true })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Plan) {
+		{"a skipped policy counts as not retrieved", []dashboard.Policy{with(access("a", "api1"), func(p *dashboard.Policy) { p.Partitions.Quota = true })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Changeset) {
 			if pl.Products.Hidden != 1 {
 				t.Fatalf("%+v", pl)
 			}
 		}},
-		{"every limit is compared: key expiry alone", []dashboard.Policy{with(limit("b", 10, 1), func(p *dashboard.Policy) { p.KeyExpiresIn = 3600 })}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Plan) {
+		{"every limit is compared: key expiry alone", []dashboard.Policy{with(limit("b", 10, 1), func(p *dashboard.Policy) { p.KeyExpiresIn = 3600 })}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Changeset) {
 			if pl.Plans.Updated != 1 || !reflect.DeepEqual(pl.Changes[0].Fields, []string{"key_expires_in"}) || pl.Changes[0].Plan.KeyExpiresIn != 3600 {
 				t.Fatalf("%+v", pl.Changes)
 			}
 		}},
-		{"throttle alone", []dashboard.Policy{with(limit("b", 10, 1), func(p *dashboard.Policy) { p.ThrottleInterval, p.ThrottleRetryLimit = 2, 3 })}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Plan) {
+		{"throttle alone", []dashboard.Policy{with(limit("b", 10, 1), func(p *dashboard.Policy) { p.ThrottleInterval, p.ThrottleRetryLimit = 2, 3 })}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Changeset) {
 			if pl.Plans.Updated != 1 || len(pl.Changes[0].Fields) != 2 {
 				t.Fatalf("%+v", pl.Changes)
 			}
 		}},
-		{"meta data alone is not a change and loses nothing", []dashboard.Policy{with(limit("b", 10, 1), func(p *dashboard.Policy) { p.MetaData = map[string]any{"x": 1} })}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Plan) {
+		{"meta data alone is not a change and loses nothing", []dashboard.Policy{with(limit("b", 10, 1), func(p *dashboard.Policy) { p.MetaData = map[string]any{"x": 1} })}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Changeset) {
 			if len(pl.Changes) != 0 || pl.Plans.Unchanged != 1 {
 				t.Fatalf("%+v", pl.Changes)
 			}
 		}},
-		{"custom id set later: same product, not a new one (id vs _id)", []dashboard.Policy{with(access("a", "api1"), func(p *dashboard.Policy) { p.ID = "custom" })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Plan) {
+		{"custom id set later: same product, not a new one (id vs _id)", []dashboard.Policy{with(access("a", "api1"), func(p *dashboard.Policy) { p.ID = "custom" })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Changeset) {
 			if pl.Products.Created != 0 || pl.Products.Hidden != 0 || pl.Changes[0].Product.PolicyID != "custom" || pl.Changes[0].Product.ID != 1 {
 				t.Fatalf("%+v", pl.Changes)
 			}
 		}},
-		{"identity is the custom id, never _id", []dashboard.Policy{with(access("zz", "api1"), func(p *dashboard.Policy) { p.ID = "my-id" })}, Local{}, func(t *testing.T, pl *Plan) {
+		{"identity is the custom id, never _id", []dashboard.Policy{with(access("zz", "api1"), func(p *dashboard.Policy) { p.ID = "my-id" })}, Local{}, func(t *testing.T, pl *Changeset) {
 			if p := pl.Changes[0].Product; p.PolicyID != "my-id" || p.PolicyMID != "zz" {
 				t.Fatalf("%+v", p)
 			}
 		}},
-		{"a product whose policy comes in another order is never lost", []dashboard.Policy{limit("b", 10, 1), access("a", "api1")}, Local{Products: []catalog.Product{localProduct}, Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Plan) {
+		{"a product whose policy comes in another order is never lost", []dashboard.Policy{limit("b", 10, 1), access("a", "api1")}, Local{Products: []catalog.Product{localProduct}, Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Changeset) {
 			if pl.Products.Hidden+pl.Plans.Hidden != 0 {
 				t.Fatalf("%+v", pl.Changes)
 			}
 		}},
-		{"a product whose APIs change is updated, not lost", []dashboard.Policy{access("a", "api2")}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Plan) {
+		{"a product whose APIs change is updated, not lost", []dashboard.Policy{access("a", "api2")}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Changeset) {
 			if pl.Products.Hidden != 0 || pl.Products.Updated != 1 || pl.Changes[0].Product.APIs[0].APIID != "api2" {
 				t.Fatalf("%+v", pl.Changes)
 			}
 		}},
-		{"a plan policy turned into a product: plan hidden, product created", []dashboard.Policy{access("b", "api1")}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Plan) {
+		{"a plan policy turned into a product: plan hidden, product created", []dashboard.Policy{access("b", "api1")}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Changeset) {
 			if pl.Plans.Hidden != 1 || pl.Products.Created != 1 {
 				t.Fatalf("%+v", pl)
 			}
 		}},
-		{"duplicate identity: second skipped", []dashboard.Policy{with(access("x1", "api1"), func(p *dashboard.Policy) { p.ID = "dup" }), with(access("x2", "api1"), func(p *dashboard.Policy) { p.ID = "dup" })}, Local{}, func(t *testing.T, pl *Plan) {
+		{"duplicate identity: second skipped", []dashboard.Policy{with(access("x1", "api1"), func(p *dashboard.Policy) { p.ID = "dup" }), with(access("x2", "api1"), func(p *dashboard.Policy) { p.ID = "dup" })}, Local{}, func(t *testing.T, pl *Changeset) {
 			if pl.Products.Created != 1 || len(pl.Skipped) != 1 || pl.Skipped[0].Reason != ReasonDuplicateID {
 				t.Fatalf("%+v", pl)
 			}
@@ -209,7 +207,7 @@ func TestMassHideGuard(t *testing.T) {
 	var policies []dashboard.Policy
 	for i := 0; i < 10; i++ {
 		mid := fmt.Sprintf("p%02d", i)
-		local.Products = append(local.Products, catalog.Product{ID: uint64(i + 1), Provider: "prod", PolicyID: mid, PolicyMID: mid, Name: "access " + mid})
+		local.Products = append(local.Products, catalog.Product{Item: catalog.Item{ID: uint64(i + 1), Provider: "prod", PolicyID: mid, PolicyMID: mid, Name: "access " + mid}})
 		policies = append(policies, access(mid, "api1"))
 	}
 	tests := []struct {
@@ -277,8 +275,8 @@ func FuzzCompute(f *testing.F) {
 		var local Local
 		for i := 0; i < int(nLocal%8); i++ {
 			id := fmt.Sprintf("m%d", i)
-			local.Products = append(local.Products, catalog.Product{ID: uint64(i + 1), Provider: "prod", PolicyID: id, PolicyMID: id, Hidden: i%3 == 0})
-			local.Plans = append(local.Plans, catalog.Plan{ID: uint64(i + 1), Provider: "prod", PolicyID: id, PolicyMID: id})
+			local.Products = append(local.Products, catalog.Product{Item: catalog.Item{ID: uint64(i + 1), Provider: "prod", PolicyID: id, PolicyMID: id, Hidden: i%3 == 0}})
+			local.Plans = append(local.Plans, catalog.Plan{Item: catalog.Item{ID: uint64(i + 1), Provider: "prod", PolicyID: id, PolicyMID: id}})
 		}
 		pl := Compute(prov, policies, nil, local, now)
 		if pl.Products.Created+pl.Products.Updated+pl.Products.Restored+pl.Products.Unchanged+

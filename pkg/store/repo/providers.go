@@ -1,0 +1,158 @@
+package repo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/provider"
+	"github.com/tykportal/tykportal/pkg/store"
+)
+
+// GetProvider reads one provider record; an unknown name is provider.ErrUnknown.
+func GetProvider(tx store.Tx, name string) (provider.Provider, error) {
+	p, err := store.Get[provider.Provider](tx, store.Providers, []byte(name))
+	if errors.Is(err, store.ErrNotFound) {
+		return provider.Provider{}, fmt.Errorf("%w %q: see `tykportal provider list`", provider.ErrUnknown, name)
+	}
+	return p, err
+}
+
+// ListProviders returns every provider in name order.
+func ListProviders(tx store.Tx) ([]provider.Provider, error) {
+	return store.List[provider.Provider](tx, store.Providers)
+}
+
+// PutProvider writes a provider record.
+func PutProvider(tx store.Tx, p provider.Provider) error {
+	return store.Put(tx, store.Providers, []byte(p.Name), p)
+}
+
+// WithLastSync gives p its whole last sync result, change and skip lists
+// included (see SetLastSync). A record written before results were kept
+// apart already holds it whole.
+func WithLastSync(tx store.Tx, p *provider.Provider) error {
+	key, err := store.GetRaw(tx, store.LastSyncs, []byte(p.Name))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r, err := store.Get[catalog.SyncResult](tx, store.SyncHistory, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // pruned: the slim copy is all there is
+	}
+	if err != nil {
+		return fmt.Errorf("read the last sync of provider %q: %w", p.Name, err)
+	}
+	p.LastSync = &r
+	return nil
+}
+
+// SetLastSync makes r, kept in the sync history under historyKey, p's last
+// sync: the provider record gets it without its change and skip lists,
+// which after a first sync of 10,000 policies are megabytes that every
+// command reading the provider would decode, and the last_sync kind points
+// to the whole result. The caller writes p.
+func SetLastSync(tx store.Tx, p *provider.Provider, r catalog.SyncResult, historyKey []byte) error {
+	r.Changes, r.Skipped = nil, nil
+	p.LastSync = &r
+	return tx.Put(store.LastSyncs, []byte(p.Name), historyKey)
+}
+
+// RecordSync appends r to the sync history, makes it p's last sync (see
+// SetLastSync), writes p, and keeps at most keep results of the provider.
+func RecordSync(tx store.Tx, p *provider.Provider, r catalog.SyncResult, keep int) error {
+	id, err := store.NextID(tx, store.SyncHistory)
+	if err != nil {
+		return err
+	}
+	if err := store.Put(tx, store.SyncHistory, store.IDKey(id), r); err != nil {
+		return err
+	}
+	if err := SetLastSync(tx, p, r, store.IDKey(id)); err != nil {
+		return err
+	}
+	if err := PutProvider(tx, *p); err != nil {
+		return err
+	}
+	return pruneHistory(tx, p.Name, keep)
+}
+
+func pruneHistory(tx store.Tx, name string, keep int) error {
+	var mine [][]byte
+	err := tx.ForEach(store.SyncHistory, func(k, v []byte) error {
+		owner, err := ownerOf(v)
+		if err != nil {
+			return fmt.Errorf("read %s record: %w", store.SyncHistory, err)
+		}
+		if owner == name {
+			mine = append(mine, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for len(mine) > keep {
+		if err := tx.Delete(store.SyncHistory, mine[0]); err != nil {
+			return err
+		}
+		mine = mine[1:]
+	}
+	return nil
+}
+
+// ownerOf returns a record's "provider" field. Records are encoded with
+// the provider first; a prefix check spares decoding megabytes of old
+// change lists.
+func ownerOf(v []byte) (string, error) {
+	const prefix = `{"provider":"`
+	if rest, ok := bytes.CutPrefix(v, []byte(prefix)); ok {
+		if end := bytes.IndexByte(rest, '"'); end >= 0 && bytes.IndexByte(rest[:end], '\\') < 0 && end+1 < len(rest) && (rest[end+1] == ',' || rest[end+1] == '}') {
+			return string(rest[:end]), nil
+		}
+	}
+	var owner struct {
+		Provider string `json:"provider"`
+	}
+	err := store.Decode(v, &owner)
+	return owner.Provider, err
+}
+
+// DeleteProvider removes a provider and every local record that belongs to
+// it: products, plans, credential records, sync history and interrupted
+// operations (the caller reports those first: they may name objects left in
+// the Dashboard). It never touches the Dashboard.
+func DeleteProvider(tx store.Tx, name string) error {
+	if _, err := GetProvider(tx, name); err != nil {
+		return err
+	}
+	for _, k := range []store.Kind{store.Products, store.Plans, store.Credentials, store.SyncHistory, store.Operations} {
+		var doomed [][]byte
+		err := tx.ForEach(k, func(key, v []byte) error {
+			owner, err := ownerOf(v)
+			if err != nil {
+				return fmt.Errorf("read %s record: %w", k, err)
+			}
+			if owner == name {
+				doomed = append(doomed, bytes.Clone(key))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, key := range doomed {
+			if err := tx.Delete(k, key); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.Delete(store.LastSyncs, []byte(name)); err != nil {
+		return err
+	}
+	return tx.Delete(store.Providers, []byte(name))
+}
