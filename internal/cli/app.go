@@ -198,7 +198,7 @@ func wrapArgs(c *cobra.Command) {
 func (a *App) checkGlobals() error {
 	f, err := output.ParseFormat(a.Output)
 	if err != nil {
-		return usageError{err}
+		return usageError(err)
 	}
 	a.format = f
 	if a.Timeout <= 0 {

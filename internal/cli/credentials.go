@@ -50,13 +50,6 @@ func credentialTable(c catalog.Credential, extra ...[]string) output.Table {
 	return output.Table{KeyValue: true, Rows: append(rows, extra...)}
 }
 
-func expiresText(t *time.Time) string {
-	if t == nil {
-		return "never"
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
 // printIssued prints a new credential with its secret once, and reminds on
 // stderr that it will not be shown again.
 func (a *App) printIssued(ic issuedCredential) error {

@@ -160,9 +160,9 @@ func (a *App) providerAdd(ctx context.Context, p provider.Provider, f providerFl
 	}
 	var stored secret.Store
 	if source != secret.SourceEnv {
-		stored, err = secret.ForWriting(a.Getenv, dbPath, a.IO.Err)
+		stored, err = secret.Stores{Getenv: a.Getenv, DBPath: dbPath, Warn: a.IO.Err}.ForWriting()
 		if err != nil {
-			return usageError{err}
+			return usageError(err)
 		}
 		if err := stored.Set(ctx, p.Name, sec); err != nil {
 			return fmt.Errorf("store the secret of provider %q: %w", p.Name, err)
@@ -191,7 +191,7 @@ func (a *App) providerAdd(ctx context.Context, p provider.Provider, f providerFl
 func (a *App) checkConnection(ctx context.Context, p *provider.Provider, sec string) error {
 	c, err := a.newClient(*p, sec)
 	if err != nil {
-		return err
+		return fmt.Errorf("provider %q: %w", p.Name, err)
 	}
 	user, err := c.CurrentUser(ctx)
 	if err != nil {
@@ -229,8 +229,7 @@ func (a *App) readSecret(name string, fromStdin bool) (string, string, error) {
 			return "", "", usageErrorf("--secret-stdin: stdin is empty; pipe the secret in, e.g. `printf %%s \"$SECRET\" | tykportal provider add ...`")
 		}
 		if err != nil {
-			var ue usageError
-			if errors.As(err, &ue) {
+			if catalog.CodeOf(err) == catalog.CodeInvalid {
 				return "", "", fmt.Errorf("%w: the secret is longer than %d bytes", secret.ErrTooLong, secret.MaxLen)
 			}
 			return "", "", fmt.Errorf("read the secret from stdin: %w", err)
@@ -411,9 +410,9 @@ func (a *App) providerEditCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				st, err := secret.ForWriting(a.Getenv, dbPath, a.IO.Err)
+				st, err := secret.Stores{Getenv: a.Getenv, DBPath: dbPath, Warn: a.IO.Err}.ForWriting()
 				if err != nil {
-					return usageError{err}
+					return usageError(err)
 				}
 				if err := st.Set(ctx, p.Name, newSecret); err != nil {
 					return fmt.Errorf("store the secret of provider %q: %w", p.Name, err)
@@ -508,24 +507,11 @@ func (a *App) providerSecret(ctx context.Context, p provider.Provider) (string, 
 	if err != nil {
 		return "", err
 	}
-	s, err := secret.Resolve(ctx, a.Getenv, dbPath, a.IO.Err, p.Name, p.SecretSource)
+	s, err := secret.Stores{Getenv: a.Getenv, DBPath: dbPath, Warn: a.IO.Err}.Resolve(ctx, p.Name, p.SecretSource)
 	if err != nil {
 		return "", fmt.Errorf("read the secret of provider %q: %w", p.Name, err)
 	}
 	return s, nil
-}
-
-// newClient builds a Dashboard client for p with the given secret.
-func (a *App) newClient(p provider.Provider, sec string) (*dashboard.Client, error) {
-	c, err := dashboard.New(dashboard.Config{
-		BaseURL: p.URL, Secret: sec, OrgID: p.OrgID,
-		CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify,
-		Timeout: a.Timeout, UserAgent: "tykportal/" + a.Build.Version, Concurrency: a.Concurrency,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", p.Name, err)
-	}
-	return c, nil
 }
 
 // clientFor resolves p's secret and builds its client; it warns on every run
@@ -538,7 +524,11 @@ func (a *App) clientFor(ctx context.Context, p provider.Provider) (*dashboard.Cl
 	if p.InsecureSkipVerify {
 		a.warn("provider %q: TLS certificate verification is off (--insecure-skip-verify)", p.Name)
 	}
-	return a.newClient(p, sec)
+	c, err := a.newClient(p, sec)
+	if err != nil {
+		return nil, fmt.Errorf("provider %q: %w", p.Name, err)
+	}
+	return c, nil
 }
 
 func (a *App) providerTestCommand() *cobra.Command {
@@ -602,18 +592,4 @@ func (a *App) interruptedCheck(ctx context.Context, name string) provider.Check 
 	return provider.Check{Name: "interrupted_operations", Status: provider.CheckWarn, Detail: fmt.Sprintf(
 		"%d create(s) did not finish (the last: %s %q at %s); run `tykportal doctor` to find what they left in the Dashboard",
 		len(ops), last.Command, last.Name, last.StartedAt.UTC().Format(time.RFC3339))}
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func timeOrNever(t *time.Time) string {
-	if t == nil {
-		return "never"
-	}
-	return t.UTC().Format(time.RFC3339)
 }

@@ -49,7 +49,7 @@ opened per sync, so other tykportal commands keep working.`,
 			}
 			iv, source, err := watch.Interval(interval, cmd.Flags().Changed("interval"), a.Getenv)
 			if err != nil {
-				return usageError{err}
+				return usageError(err)
 			}
 			logger, err := a.logger(logFormat, logLevel)
 			if err != nil {

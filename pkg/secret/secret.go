@@ -308,34 +308,66 @@ func (f *File) Delete(ctx context.Context, provider string) error {
 	return f.write(m)
 }
 
-// ForWriting picks the store `provider add` writes to from
-// TYKPORTAL_SECRET_STORE: "" or "keyring" for the OS keyring, "file" for the
-// plain file next to the state file.
-func ForWriting(getenv func(string) string, dbPath string, warn io.Writer) (Store, error) {
-	switch v := strings.ToLower(getenv("TYKPORTAL_SECRET_STORE")); v {
+// Stores resolves, saves and deletes providers' secrets across the three
+// stores, for one process: its environment (read through Getenv), the
+// state file's location (the file store lives next to it) and where the
+// file store's warning goes.
+type Stores struct {
+	Getenv func(string) string
+	DBPath string
+	Warn   io.Writer
+	// Keyring is the OS keyring; nil: NewKeyring(0).
+	Keyring Store
+}
+
+func (s Stores) keyring() Store {
+	if s.Keyring != nil {
+		return s.Keyring
+	}
+	return NewKeyring(0)
+}
+
+func (s Stores) file() Store { return NewFile(FilePath(s.DBPath), s.Warn) }
+
+// FromEnv reads a provider's secret from TYKPORTAL_SECRET_<NAME>.
+func (s Stores) FromEnv(provider string) (string, bool) { return FromEnv(s.Getenv, provider) }
+
+// ForWriting is the store `provider add` and `edit` write to
+// (TYKPORTAL_SECRET_STORE).
+func (s Stores) ForWriting() (Store, error) {
+	switch v := strings.ToLower(s.Getenv("TYKPORTAL_SECRET_STORE")); v {
 	case "", SourceKeyring:
-		return NewKeyring(0), nil
+		return s.keyring(), nil
 	case SourceFile:
-		return NewFile(FilePath(dbPath), warn), nil
+		return s.file(), nil
 	default:
 		return nil, fmt.Errorf("%w: TYKPORTAL_SECRET_STORE=%q: use keyring or file", ErrInvalid, v)
 	}
 }
 
-// Resolve reads a provider's secret: TYKPORTAL_SECRET_<NAME> wins over all,
-// else the store named by source.
-func Resolve(ctx context.Context, getenv func(string) string, dbPath string, warn io.Writer, provider, source string) (string, error) {
-	if s, ok := FromEnv(getenv, provider); ok {
-		return s, nil
+// Resolve reads a provider's secret: TYKPORTAL_SECRET_<NAME> wins over
+// all, else the store named by source.
+func (s Stores) Resolve(ctx context.Context, provider, source string) (string, error) {
+	if v, ok := s.FromEnv(provider); ok {
+		return v, nil
 	}
-	var st Store
 	switch source {
 	case SourceEnv:
 		return "", fmt.Errorf("%w: provider %q takes its secret from %s, which is not set", ErrNotFound, provider, EnvName(provider))
 	case SourceFile:
-		st = NewFile(FilePath(dbPath), warn)
-	default:
-		st = NewKeyring(0)
+		return s.file().Get(ctx, provider)
 	}
-	return st.Get(ctx, provider)
+	return s.keyring().Get(ctx, provider)
+}
+
+// Delete removes a provider's stored secret from the store named by
+// source; a secret from the environment has nothing stored.
+func (s Stores) Delete(ctx context.Context, provider, source string) error {
+	switch source {
+	case SourceEnv, "":
+		return nil
+	case SourceFile:
+		return s.file().Delete(ctx, provider)
+	}
+	return s.keyring().Delete(ctx, provider)
 }

@@ -92,29 +92,29 @@ func TestResolvePrecedence(t *testing.T) {
 	}
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
-	if s, err := Resolve(ctx, getenv, dbPath, nil, "prod", SourceFile); err != nil || s != "from-file" {
+	if s, err := (Stores{Getenv: getenv, DBPath: dbPath}).Resolve(ctx, "prod", SourceFile); err != nil || s != "from-file" {
 		t.Fatalf("file: %q %v", s, err)
 	}
 	env["TYKPORTAL_SECRET_PROD"] = "from-env"
 	for _, src := range []string{SourceFile, SourceKeyring, SourceEnv} {
-		if s, err := Resolve(ctx, getenv, dbPath, nil, "prod", src); err != nil || s != "from-env" {
+		if s, err := (Stores{Getenv: getenv, DBPath: dbPath}).Resolve(ctx, "prod", src); err != nil || s != "from-env" {
 			t.Fatalf("env over %s: %q %v", src, s, err)
 		}
 	}
 	delete(env, "TYKPORTAL_SECRET_PROD")
-	if _, err := Resolve(ctx, getenv, dbPath, nil, "prod", SourceEnv); err == nil || !strings.Contains(err.Error(), "TYKPORTAL_SECRET_PROD") {
+	if _, err := (Stores{Getenv: getenv, DBPath: dbPath}).Resolve(ctx, "prod", SourceEnv); err == nil || !strings.Contains(err.Error(), "TYKPORTAL_SECRET_PROD") {
 		t.Fatalf("env source without the variable: %v", err)
 	}
 }
 
 func TestForWriting(t *testing.T) {
 	for v, want := range map[string]string{"": SourceKeyring, "keyring": SourceKeyring, "file": SourceFile, "FILE": SourceFile} {
-		st, err := ForWriting(func(string) string { return v }, "/x/t.db", nil)
+		st, err := (Stores{Getenv: func(string) string { return v }, DBPath: "/x/t.db"}).ForWriting()
 		if err != nil || st.Source() != want {
 			t.Errorf("%q: %v %v", v, st, err)
 		}
 	}
-	if _, err := ForWriting(func(string) string { return "vault" }, "/x/t.db", nil); !errors.Is(err, ErrInvalid) {
+	if _, err := (Stores{Getenv: func(string) string { return "vault" }, DBPath: "/x/t.db"}).ForWriting(); !errors.Is(err, ErrInvalid) {
 		t.Errorf("unknown store: %v", err)
 	}
 }

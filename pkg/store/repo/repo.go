@@ -32,15 +32,6 @@ type entry[T any] interface {
 	Base() *catalog.Item
 }
 
-// KindOf returns the kind of the item type T.
-func KindOf[T catalog.Product | catalog.Plan]() ItemKind {
-	var zero T
-	if _, ok := any(zero).(catalog.Product); ok {
-		return ProductKind
-	}
-	return PlanKind
-}
-
 // ListItems returns the items of provider (all when empty) that v keeps,
 // in id order.
 func ListItems[T any, P entry[T]](tx store.Tx, k ItemKind, provider string, v catalog.Visibility) ([]T, error) {
