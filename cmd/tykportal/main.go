@@ -26,6 +26,7 @@ func main() {
 func run() int {
 	// Secrets and keys live in this process's memory: no core file of it.
 	_ = harden.NoCoreDumps()
+	cli.TuneGC(os.Args[1:], os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return cli.Main(ctx, os.Args[1:], cli.SystemStreams(), os.Getenv,

@@ -62,8 +62,14 @@ type App struct {
 	Quiet   bool
 	Timeout time.Duration
 
-	// Concurrency bounds the page requests to one Dashboard (sync, watch).
+	// Concurrency bounds the requests at once to one Dashboard when it
+	// pages its answers (--concurrency).
 	Concurrency int
+
+	// lockWait is how long to wait for another process to release the
+	// state when TYKPORTAL_LOCK_TIMEOUT is not set; 0: the store's default.
+	// watch waits longer: its providers' syncs may want the state at once.
+	lockWait time.Duration
 
 	// CPUProfile (hidden --cpuprofile) is a file for a CPU profile of the
 	// command, to see where the real binary spends its time (a sync
@@ -120,6 +126,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 	pf.BoolVar(&a.NoColor, "no-color", false, "no colour in tables (also NO_COLOR)")
 	pf.BoolVarP(&a.Quiet, "quiet", "q", false, "print nothing on success except requested data")
 	pf.DurationVar(&a.Timeout, "timeout", 30*time.Second, "timeout of each Dashboard request")
+	pf.IntVar(&a.Concurrency, "concurrency", 8, "at most this many requests at once to one Dashboard (when it pages its answers)")
 	pf.StringVar(&a.CPUProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	_ = pf.MarkHidden("cpuprofile")
 
@@ -135,10 +142,8 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		a.watchCommand(),
 		a.doctorCommand(),
 	)
-	for _, c := range root.Commands() {
-		wrapArgs(c)
-		rejectUnknownSubcommands(c)
-	}
+	wrapArgs(root)
+	rejectUnknownSubcommands(root)
 	return root
 }
 
@@ -169,7 +174,11 @@ func rejectUnknownSubcommands(c *cobra.Command) {
 		c.Args = cobra.ArbitraryArgs
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageErrorf("unknown command %q for %q (see `%s --help`)", args[0], cmd.CommandPath(), cmd.CommandPath())
+				hint := ""
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					hint = fmt.Sprintf("; did you mean %q?", s[0])
+				}
+				return usageErrorf("unknown command %q for %q%s (see `%s --help`)", args[0], cmd.CommandPath(), hint, cmd.CommandPath())
 			}
 			return cmd.Help()
 		}
@@ -204,6 +213,9 @@ func (a *App) checkGlobals() error {
 	if a.Timeout <= 0 {
 		return usageErrorf("--timeout must be positive, e.g. 30s")
 	}
+	if a.Concurrency < 1 || a.Concurrency > 64 {
+		return usageErrorf("--concurrency must be between 1 and 64")
+	}
 	return nil
 }
 
@@ -213,13 +225,8 @@ func (a *App) printer() *output.Printer {
 }
 
 func (a *App) colorEnabled() bool {
-	if a.NoColor || !a.IO.OutTTY {
-		return false
-	}
-	if _, set := os.LookupEnv("NO_COLOR"); set || a.Getenv("NO_COLOR") != "" {
-		return false
-	}
-	return true
+	// NO_COLOR counts when it is set to anything but "" (no-color.org).
+	return !a.NoColor && a.IO.OutTTY && a.Getenv("NO_COLOR") == ""
 }
 
 // info prints a human message on stderr unless --quiet.
@@ -255,6 +262,9 @@ func (a *App) dbPath() (string, error) {
 // file; TYKPORTAL_LOCK_TIMEOUT overrides the default (tests use it).
 func (a *App) lockTimeout() (time.Duration, error) {
 	v := a.Getenv("TYKPORTAL_LOCK_TIMEOUT")
+	if v == "" && a.lockWait > 0 {
+		return a.lockWait, nil
+	}
 	if v == "" {
 		return store.DefaultLockTimeout, nil
 	}

@@ -1,17 +1,13 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tykportal/tykportal/internal/portal"
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
-	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/repo"
 	tpsync "github.com/tykportal/tykportal/pkg/sync"
@@ -30,67 +26,23 @@ new policies become unpublished placeholders, known ones get the Dashboard's fie
 Products and Plans whose policy was not retrieved are hidden (and restored when it returns).
 A failed or partial fetch changes nothing. Exit 1 when any provider failed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, n := range args {
-				if err := provider.ValidateName(n); err != nil {
-					return err
-				}
-			}
-			if err := a.checkConcurrency(); err != nil {
-				return err
-			}
-			lessGCForOneShot()
-			results, err := a.engine().Sync(cmd.Context(), args, opts)
+			results, err := a.service().Sync(cmd.Context(), args, opts)
 			if err != nil {
 				return err
 			}
-			return a.printSyncResults(results)
+			if err := a.printSyncResults(results); err != nil {
+				return err
+			}
+			return portal.FailedSyncs(results)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "compute the changes and write nothing")
 	cmd.Flags().BoolVar(&opts.AllowMassHide, "allow-mass-hide", false, "allow a sync that hides more than half of a provider's products and plans")
-	a.concurrencyFlag(cmd)
 	return cmd
 }
 
-// lessGCForOneShot lets the heap of a one-shot sync grow to five times its
-// live size between collections (GOGC=400) unless the user set GOGC: a
-// first sync of 10,000 policies ran seven collections while it decoded and
-// wrote, about 30 ms of CPU on the cores doing that work, for a process
-// that exits a moment later. Peak memory grows by a fifth (measured in
-// docs/performance.md). `watch`, which lives on, keeps the default.
-func lessGCForOneShot() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-}
-
-func (a *App) concurrencyFlag(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&a.Concurrency, "concurrency", 8, "at most this many requests at once to one Dashboard (when it pages its answers)")
-}
-
-func (a *App) checkConcurrency() error {
-	if a.Concurrency < 1 || a.Concurrency > 64 {
-		return usageErrorf("--concurrency must be between 1 and 64")
-	}
-	return nil
-}
-
-// engine builds the sync engine with this process's state file and clients.
-func (a *App) engine() *tpsync.Engine {
-	return &tpsync.Engine{
-		OpenDB: a.openDB,
-		SourceFor: func(ctx context.Context, p provider.Provider) (tpsync.Source, error) {
-			return a.clientFor(ctx, p)
-		},
-		Now: a.Now,
-	}
-}
-
 func (a *App) printSyncResults(results []catalog.SyncResult) error {
-	if results == nil {
-		results = []catalog.SyncResult{}
-	}
-	err := a.printer().Print(results, func() output.Table {
+	return a.printer().Print(results, func() output.Table {
 		t := output.Table{Header: []string{"provider", "status", "policies", "products", "plans", "skipped", "duration", "error"}}
 		for _, r := range results {
 			status := r.Status
@@ -106,19 +58,6 @@ func (a *App) printSyncResults(results []catalog.SyncResult) error {
 		}
 		return t
 	})
-	if err != nil {
-		return err
-	}
-	var failed []string
-	for _, r := range results {
-		if r.Status == catalog.SyncFailed {
-			failed = append(failed, fmt.Sprintf("%s (%s)", r.Provider, r.Error))
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("sync failed for %s", strings.Join(failed, "; "))
-	}
-	return nil
 }
 
 // counts renders change counts compactly: +created ~updated -hidden ^restored =unchanged.

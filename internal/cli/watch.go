@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -19,8 +17,6 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/provider"
-	"github.com/tykportal/tykportal/pkg/store"
-	"github.com/tykportal/tykportal/pkg/store/repo"
 	tpsync "github.com/tykportal/tykportal/pkg/sync"
 	"github.com/tykportal/tykportal/pkg/watch"
 )
@@ -44,9 +40,6 @@ opened per sync, so other tykportal commands keep working.`,
 					return err
 				}
 			}
-			if err := a.checkConcurrency(); err != nil {
-				return err
-			}
 			iv, source, err := watch.Interval(interval, cmd.Flags().Changed("interval"), a.Getenv)
 			if err != nil {
 				return usageError(err)
@@ -64,7 +57,6 @@ opened per sync, so other tykportal commands keep working.`,
 	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&healthAddr, "health-addr", "", "serve /healthz and /metrics on this address, e.g. 127.0.0.1:9090 (off by default)")
 	fl.BoolVar(&opts.AllowMassHide, "allow-mass-hide", false, "allow syncs that hide more than half of a provider's items")
-	a.concurrencyFlag(cmd)
 	return cmd
 }
 
@@ -102,16 +94,8 @@ func (a *App) runWatch(ctx context.Context, names []string, interval time.Durati
 
 	// Each provider syncs on its own timeline, so two syncs may want the
 	// state file at once: wait longer for it than a one-shot command does.
-	app := *a
-	if a.Getenv("TYKPORTAL_LOCK_TIMEOUT") == "" {
-		app.Getenv = func(k string) string {
-			if k == "TYKPORTAL_LOCK_TIMEOUT" {
-				return "30s"
-			}
-			return a.Getenv(k)
-		}
-	}
-	engine := app.engine()
+	a.lockWait = 30 * time.Second
+	svc := a.service()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -129,15 +113,17 @@ func (a *App) runWatch(ctx context.Context, names []string, interval time.Durati
 	log.Info("watch started", "interval", interval.String(), "interval_from", source)
 	err := watch.Run(ctx, watch.Config{
 		Interval:  interval,
-		Providers: func(ctx context.Context) ([]string, error) { return app.watchedProviders(ctx, names) },
-		Syncer:    engine,
+		Providers: func(ctx context.Context) ([]string, error) { return svc.Watched(ctx, names) },
+		Syncer:    svc.Syncer(),
 		Options:   opts,
 		Jitter:    rand.Float64,
 		Trigger:   trigger,
 		Logger:    log,
 		OnResult: func(r catalog.SyncResult, next time.Duration) {
 			metrics.Observe(r)
-			app.updateCatalogMetrics(ctx, metrics, r.Provider)
+			if products, plans, err := svc.Counts(ctx, r.Provider); err == nil {
+				metrics.SetCatalog(r.Provider, products, plans)
+			}
 			a.reportWatchResult(r, next, log, jsonLogs)
 		},
 	})
@@ -145,70 +131,12 @@ func (a *App) runWatch(ctx context.Context, names []string, interval time.Durati
 	return err
 }
 
-// watchedProviders is the list to watch now: the named ones that exist, or all.
-func (a *App) watchedProviders(ctx context.Context, names []string) ([]string, error) {
-	var all []provider.Provider
-	err := a.view(ctx, func(tx store.Tx) error {
-		var err error
-		all, err = repo.ListProviders(tx)
-		return err
-	})
-	if err != nil && !errors.Is(err, store.ErrNoState) {
-		return nil, err
-	}
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	var out []string
-	for _, p := range all {
-		if len(names) == 0 || want[p.Name] {
-			out = append(out, p.Name)
-		}
-	}
-	return out, nil
-}
-
-func (a *App) updateCatalogMetrics(ctx context.Context, m *watch.Metrics, name string) {
-	var prods, plans watch.CatalogCounts
-	err := a.view(ctx, func(tx store.Tx) error {
-		ps, err := repo.ListProducts(tx, name, catalog.AllItems)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			count(&prods, p.Hidden, p.Published)
-		}
-		pl, err := repo.ListPlans(tx, name, catalog.AllItems)
-		for _, p := range pl {
-			count(&plans, p.Hidden, p.Published)
-		}
-		return err
-	})
-	if err == nil {
-		m.SetCatalog(name, prods, plans)
-	}
-}
-
-func count(c *watch.CatalogCounts, hidden, published bool) {
-	if hidden {
-		c.Hidden++
-	} else {
-		c.Visible++
-	}
-	if published {
-		c.Published++
-	}
-}
-
 // reportWatchResult prints one sync: a JSON line on stdout with -o json, a
 // human line on stderr otherwise (or only the structured log with
 // --log-format json).
 func (a *App) reportWatchResult(r catalog.SyncResult, next time.Duration, log *slog.Logger, jsonLogs bool) {
-	if a.format == output.FormatJSON {
-		if line, err := json.Marshal(r); err == nil {
-			fmt.Fprintf(a.IO.Out, "%s\n", line)
-		}
+	if err := a.printer().PrintRecord(r); err != nil {
+		log.Error("print the sync result", "error", err)
 	}
 	attrs := []any{"provider", r.Provider, "status", r.Status, "duration_ms", r.DurationMS, "next_in", next.Round(time.Second).String()}
 	// In text mode the human line below is the report; the structured
@@ -223,7 +151,7 @@ func (a *App) reportWatchResult(r catalog.SyncResult, next time.Duration, log *s
 	} else {
 		log.Log(ctx, okLevel, "sync ok", append(attrs, "products", counts(r.Products), "plans", counts(r.Plans))...)
 	}
-	if jsonLogs || a.format == output.FormatJSON {
+	if jsonLogs || a.format != output.FormatTable {
 		return
 	}
 	when := time.Now().UTC().Format(time.RFC3339)

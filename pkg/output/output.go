@@ -82,6 +82,35 @@ func (p *Printer) Print(v any, table func() Table) error {
 	return err
 }
 
+// PrintRecord writes v as one record of a stream (`watch`): a JSON line
+// (compact, lists never null) or a YAML document opened by "---". A
+// table stream is the caller's own human lines, so nothing is written.
+// Each record is built whole before it is written.
+func (p *Printer) PrintRecord(v any) error {
+	var buf bytes.Buffer
+	switch p.Format {
+	case FormatJSON:
+		v, err := withEmptyLists(v)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("encode json: %w", err)
+		}
+	case FormatYAML:
+		buf.WriteString("---\n")
+		if err := writeYAML(&buf, v); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	_, err := p.Out.Write(buf.Bytes())
+	return err
+}
+
 // JSON returns v as the JSON document Print would write (indented, lists
 // never null, trailing newline).
 func JSON(v any) ([]byte, error) {

@@ -168,3 +168,32 @@ func firstDiff(a, b []byte) string {
 	lo := max(i-80, 0)
 	return string(a[lo:min(i+80, len(a))])
 }
+
+// A stream of records: one compact JSON line each, or one YAML document
+// each; nothing for tables (the caller writes its own lines).
+func TestPrintRecord(t *testing.T) {
+	type rec struct {
+		Name  string   `json:"name"`
+		Items []string `json:"items"`
+	}
+	tests := []struct {
+		format Format
+		want   string
+	}{
+		{FormatJSON, "{\"name\":\"a<b>\",\"items\":[]}\n{\"name\":\"c\",\"items\":[\"x\"]}\n"},
+		{FormatYAML, "---\nname: a<b>\nitems: []\n---\nname: c\nitems:\n  - x\n"},
+		{FormatTable, ""},
+	}
+	for _, tc := range tests {
+		var buf bytes.Buffer
+		p := &Printer{Out: &buf, Format: tc.format}
+		for _, r := range []rec{{Name: "a<b>"}, {Name: "c", Items: []string{"x"}}} {
+			if err := p.PrintRecord(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if buf.String() != tc.want {
+			t.Errorf("%s:\n%q\nwant\n%q", tc.format, buf.String(), tc.want)
+		}
+	}
+}
