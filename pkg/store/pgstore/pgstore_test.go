@@ -1,0 +1,179 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tykportal/tykportal/pkg/store"
+	"github.com/tykportal/tykportal/pkg/store/pgstore/pgtest"
+	"github.com/tykportal/tykportal/pkg/store/storetest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.StopShared()
+	os.Exit(code)
+}
+
+// newDB is a migrated, empty database of the shared throwaway server.
+func newDB(t *testing.T) string {
+	t.Helper()
+	url := pgtest.Shared(t).NewDatabase(t)
+	if _, _, err := Migrate(context.Background(), url); err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, err := Open(context.Background(), newDB(t), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}
+
+func TestSchemaChecks(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Shared(t)
+	empty := srv.NewDatabase(t)
+	if _, err := Open(ctx, empty, Options{}); !errors.Is(err, ErrSchemaBehind) || !strings.Contains(err.Error(), "tykportal db migrate") {
+		t.Fatalf("an unmigrated database: %v", err)
+	}
+	from, to, err := Migrate(ctx, empty)
+	if err != nil || from != 0 || to != SchemaVersion {
+		t.Fatalf("migrate: %d -> %d, %v", from, to, err)
+	}
+	if from, to, err := Migrate(ctx, empty); err != nil || from != SchemaVersion || to != SchemaVersion {
+		t.Fatalf("second migrate: %d -> %d, %v", from, to, err)
+	}
+	db, err := Open(ctx, empty, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, "UPDATE tykportal_schema SET version = $1", SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(ctx, empty, Options{}); !errors.Is(err, store.ErrNewerSchema) {
+		t.Fatalf("a newer schema: %v", err)
+	}
+	if _, _, err := Migrate(ctx, empty); !errors.Is(err, store.ErrNewerSchema) {
+		t.Fatalf("migrate of a newer schema: %v", err)
+	}
+}
+
+func TestConnectionErrors(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Shared(t)
+	free := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}()
+	tests := []struct {
+		name, url, want string
+	}{
+		{"refused", fmt.Sprintf("postgres://u@127.0.0.1:%d/x?sslmode=disable&connect_timeout=2", free), "cannot connect to PostgreSQL"},
+		{"no such database", fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/nosuchdb?sslmode=disable", pgtest.Password, srv.Port), "create the database first"},
+		{"TLS required, server without", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=require", srv.Port), "sslmode"},
+		{"not a URL", "postgres://%zz", "not a valid PostgreSQL URL"},
+		{"wrong password", fmt.Sprintf("postgres://postgres:wrong-canary@127.0.0.1:%d/postgres?sslmode=disable", srv.Port), "refused the user or password"},
+	}
+	for _, tc := range tests {
+		_, err := Open(ctx, tc.url, Options{ConnectTimeout: 3 * time.Second})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "wrong-canary") || strings.Contains(err.Error(), pgtest.Password)) {
+			t.Errorf("%s: the password is in the error: %v", tc.name, err)
+		}
+	}
+}
+
+// Concurrent writers of one record never lose an update: serializable
+// transactions, retried on conflict.
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	url := newDB(t)
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := Open(ctx, url, Options{Retries: 50})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer db.Close()
+			for i := 0; i < each; i++ {
+				err := db.Update(ctx, func(tx store.Tx) error {
+					var c struct{ N int }
+					if raw, err := tx.Get(store.Providers, []byte("counter")); err == nil {
+						if err := store.Decode(raw, &c); err != nil {
+							return err
+						}
+					} else if !errors.Is(err, store.ErrNotFound) {
+						return err
+					}
+					c.N++
+					return store.Put(tx, store.Providers, []byte("counter"), c)
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(ctx, func(tx store.Tx) error {
+		c, err := store.Get[struct{ N int }](tx, store.Providers, []byte("counter"))
+		if err == nil && c.N != writers*each {
+			return fmt.Errorf("counter %d after %d increments: updates were lost", c.N, writers*each)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:secret@h:5432/db?sslmode=disable": "postgres://u:xxxxx@h:5432/db?sslmode=disable",
+		"postgresql://u@h/db":                           "postgresql://u@h/db",
+		"postgres://h/db?password=secret":               "postgres://h/db?password=xxxxx",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !IsURL("PostgreSQL://x") || !IsURL("postgres://x") || IsURL("/var/lib/t.db") || IsURL("postgres.db") {
+		t.Error("IsURL")
+	}
+}
