@@ -19,6 +19,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
+	"github.com/tykportal/tykportal/pkg/store/pgstore"
 )
 
 // BuildInfo is stamped by the linker at release time.
@@ -141,6 +142,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		a.credentialsCommand(),
 		a.watchCommand(),
 		a.doctorCommand(),
+		a.dbCommand(),
 	)
 	wrapArgs(root)
 	rejectUnknownSubcommands(root)
@@ -275,17 +277,26 @@ func (a *App) lockTimeout() (time.Duration, error) {
 	return d, nil
 }
 
-// openDB opens the state file for one short use; the caller closes it.
+// openDB opens the state for one short use; the caller closes it.
 func (a *App) openDB(ctx context.Context, readOnly bool) (store.Store, error) {
-	path, err := a.dbPath()
+	location, err := a.dbPath()
 	if err != nil {
 		return nil, err
+	}
+	return a.openStore(ctx, location, readOnly)
+}
+
+// openStore opens the state at a location: a postgres:// or postgresql://
+// URL is the PostgreSQL backend, anything else a bbolt file.
+func (a *App) openStore(ctx context.Context, location string, readOnly bool) (store.Store, error) {
+	if pgstore.IsURL(location) {
+		return pgstore.Open(ctx, location, pgstore.Options{ReadOnly: readOnly})
 	}
 	lt, err := a.lockTimeout()
 	if err != nil {
 		return nil, err
 	}
-	return boltstore.Open(ctx, path, boltstore.Options{ReadOnly: readOnly, LockTimeout: lt})
+	return boltstore.Open(ctx, location, boltstore.Options{ReadOnly: readOnly, LockTimeout: lt})
 }
 
 // view runs fn in a read-only transaction. A state file that does not exist

@@ -5,6 +5,8 @@ import (
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/secret"
+	"github.com/tykportal/tykportal/pkg/store/boltstore"
+	"github.com/tykportal/tykportal/pkg/store/pgstore"
 )
 
 // service builds the use cases over this process's state, secrets and
@@ -25,6 +27,11 @@ func (a *App) service() *portal.Service {
 // which the first use of it reports.
 func (a *App) secrets() portal.StoreSecrets {
 	path, _ := a.dbPath()
+	if pgstore.IsURL(path) {
+		// A shared database keeps no secret: the opt-in file store of
+		// this host lives where its own state file would.
+		path, _ = boltstore.DefaultPath(a.Getenv)
+	}
 	return portal.StoreSecrets{Stores: secret.Stores{Getenv: a.Getenv, DBPath: path, Warn: a.IO.Err}}
 }
 

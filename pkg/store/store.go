@@ -88,6 +88,10 @@ type Tx interface {
 	// NextIDs reserves the kind's next n sequence numbers (n >= 1) and
 	// returns the first: what n calls of a counter starting at 1 would give.
 	NextIDs(k Kind, n int) (uint64, error)
+	// Sequence is the kind's last reserved id (0 before any); SetSequence
+	// sets it, for a copy of a whole state.
+	Sequence(k Kind) (uint64, error)
+	SetSequence(k Kind, v uint64) error
 	// Count returns the number of records of the kind.
 	Count(k Kind) (int, error)
 	// Writable reports whether the transaction may write.

@@ -380,6 +380,22 @@ func (t *boltTx) NextIDs(k store.Kind, n int) (uint64, error) {
 	return first, bk.SetSequence(bk.Sequence() + uint64(n))
 }
 
+func (t *boltTx) Sequence(k store.Kind) (uint64, error) {
+	bk := t.bucket(k)
+	if bk == nil {
+		return 0, nil
+	}
+	return bk.Sequence(), nil
+}
+
+func (t *boltTx) SetSequence(k store.Kind, v uint64) error {
+	bk, err := t.tx.CreateBucketIfNotExists([]byte(k))
+	if err != nil {
+		return err
+	}
+	return bk.SetSequence(v)
+}
+
 func (t *boltTx) Count(k store.Kind) (int, error) {
 	bk := t.bucket(k)
 	if bk == nil {

@@ -192,6 +192,24 @@ func (t *pgTx) NextIDs(k store.Kind, n int) (uint64, error) {
 	return uint64(last) - uint64(n) + 1, nil
 }
 
+func (t *pgTx) Sequence(k store.Kind) (uint64, error) {
+	var v int64
+	err := t.tx.QueryRow(t.ctx, "SELECT value FROM sequences WHERE kind = $1", string(k)).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(v), err
+}
+
+func (t *pgTx) SetSequence(k store.Kind, v uint64) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO sequences (kind, value) VALUES ($1, $2)
+		ON CONFLICT (kind) DO UPDATE SET value = EXCLUDED.value`, string(k), int64(v))
+	return err
+}
+
 func (t *pgTx) Count(k store.Kind) (int, error) {
 	tb, err := tableOf(k)
 	if err != nil {

@@ -214,6 +214,18 @@ func testSequences(t *testing.T, s store.Store) {
 		if _, err := tx.NextIDs(store.Products, 0); err == nil {
 			return errors.New("NextIDs(0) reserved nothing without an error")
 		}
+		if v, err := tx.Sequence(store.Products); err != nil || v != 7 {
+			return fmt.Errorf("Sequence = %d, %v; want 7", v, err)
+		}
+		if v, err := tx.Sequence(store.SyncHistory); err != nil || v != 0 {
+			return fmt.Errorf("Sequence of an unused kind = %d, %v; want 0", v, err)
+		}
+		return tx.SetSequence(store.Plans, 41)
+	}))
+	must(t, s.Update(ctx, func(tx store.Tx) error {
+		if got, err := store.NextID(tx, store.Plans); err != nil || got != 42 {
+			return fmt.Errorf("NextID after SetSequence(41) = %d, %v; want 42", got, err)
+		}
 		return nil
 	}))
 }
