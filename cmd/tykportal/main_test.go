@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -26,22 +27,44 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
+	"github.com/tykportal/tykportal/pkg/store/pgstore"
+	"github.com/tykportal/tykportal/pkg/store/pgstore/pgtest"
 )
 
 // The end-to-end suite: every script in testdata/script runs the real
 // tykportal binary (this test binary re-executed) against real Dashboard
 // simulators over HTTP on 127.0.0.1, with a real bbolt file in $WORK.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopsPostgres{m}, map[string]func(){
 		"tykportal": func() { os.Exit(run()) },
 	})
 }
 
-func TestScripts(t *testing.T) {
+// stopsPostgres stops the throwaway PostgreSQL server, if a test started
+// one, once the tests have run.
+type stopsPostgres struct{ m *testing.M }
+
+func (s stopsPostgres) Run() int {
+	defer pgtest.StopShared()
+	return s.m.Run()
+}
+
+func TestScripts(t *testing.T) { runScripts(t, nil) }
+
+// TestScriptsPostgres runs every script again with the state in a fresh,
+// migrated PostgreSQL database of a throwaway server ([pg] is true there):
+// the use cases run unchanged on both backends.
+func TestScriptsPostgres(t *testing.T) {
+	srv := pgtest.Shared(t)
+	runScripts(t, srv)
+}
+
+func runScripts(t *testing.T, pg *pgtest.Server) {
 	seed, err := filepath.Abs("../../testdata/dashboard")
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +78,21 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".local", "state"))
 			env.Setenv("TYKPORTAL_DB", filepath.Join(env.WorkDir, "state", "tykportal.db"))
+			// The opt-in secret file lives next to a bbolt state file; on a
+			// shared database, in the host's own state directory.
+			env.Setenv("SECRETS_FILE", filepath.Join(env.WorkDir, "state", "secrets.json"))
+			if pg != nil {
+				env.Setenv("SECRETS_FILE", filepath.Join(env.WorkDir, ".local", "state", "tykportal", "secrets.json"))
+				url, drop, err := pg.CreateDatabase()
+				if err != nil {
+					return err
+				}
+				env.Defer(drop)
+				if _, _, err := pgstore.Migrate(context.Background(), url); err != nil {
+					return err
+				}
+				env.Setenv("TYKPORTAL_DB", url)
+			}
 			// The real keyring is tested on its own (scripts/keyring-test.sh);
 			// here secrets go to the file store, and a keyring call fails fast.
 			env.Setenv("TYKPORTAL_SECRET_STORE", "file")
@@ -63,6 +101,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "")
 			env.Setenv("SEED", seed)
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "pg" {
+				return pg != nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":        cmdExits,
@@ -77,6 +121,9 @@ func TestScripts(t *testing.T) {
 			"allornothing": cmdAllOrNothing,
 			"killloop":     cmdKillLoop,
 			"termafter":    cmdTermAfter,
+			"dbsave":       cmdDBSave,
+			"dbsame":       cmdDBSame,
+			"dbdump":       cmdDBDump,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(args[0])
 				ts.Check(err)
@@ -84,6 +131,67 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+// dbsave NAME keeps the state as it is now under NAME, for dbsame; on
+// bbolt the file's bytes, on PostgreSQL every row of every table.
+func cmdDBSave(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: dbsave NAME")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]+".state"), stateBytes(ts), 0o600))
+}
+
+// dbsame NAME fails unless the state is exactly what dbsave NAME kept:
+// the same bytes of the bbolt file, the same rows of PostgreSQL.
+func cmdDBSame(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: dbsame NAME")
+	}
+	before, err := os.ReadFile(ts.MkAbs(args[0] + ".state"))
+	ts.Check(err)
+	same := bytes.Equal(before, stateBytes(ts))
+	if same == neg {
+		ts.Fatalf("the state is %s what dbsave %s kept", map[bool]string{true: "still", false: "no longer"}[same], args[0])
+	}
+}
+
+// dbdump FILE writes the whole state to FILE (the bbolt file's bytes, or
+// every PostgreSQL row), for absent and grep.
+func cmdDBDump(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: dbdump FILE")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), stateBytes(ts), 0o600))
+}
+
+func stateBytes(ts *testscript.TestScript) []byte {
+	loc := ts.Getenv("TYKPORTAL_DB")
+	if !pgstore.IsURL(loc) {
+		b, err := os.ReadFile(loc)
+		if errors.Is(err, os.ErrNotExist) {
+			return []byte("no state file")
+		}
+		ts.Check(err)
+		return b
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, loc)
+	ts.Check(err)
+	defer conn.Close(ctx)
+	var out bytes.Buffer
+	for _, table := range []string{"providers", "products", "plans", "credentials", "operations", "sync_history", "last_sync", "sequences"} {
+		rows, err := conn.Query(ctx, "SELECT to_jsonb(t)::text FROM "+table+" t ORDER BY 1")
+		ts.Check(err)
+		for rows.Next() {
+			var line string
+			ts.Check(rows.Scan(&line))
+			fmt.Fprintf(&out, "%s %s\n", table, line)
+		}
+		ts.Check(rows.Err())
+		rows.Close()
+	}
+	return out.Bytes()
 }
 
 // exits N CMD ARGS... runs CMD and checks that it exits with code N; stdout

@@ -25,14 +25,16 @@ func (a *App) service() *portal.Service {
 // secrets are the secret stores, with the file store next to the state
 // file. A state path that cannot be found leaves the file store unusable,
 // which the first use of it reports.
-func (a *App) secrets() portal.StoreSecrets {
+func (a *App) secrets() portal.StoreSecrets { return portal.StoreSecrets{Stores: a.secretStores()} }
+
+func (a *App) secretStores() secret.Stores {
 	path, _ := a.dbPath()
 	if pgstore.IsURL(path) {
 		// A shared database keeps no secret: the opt-in file store of
 		// this host lives where its own state file would.
 		path, _ = boltstore.DefaultPath(a.Getenv)
 	}
-	return portal.StoreSecrets{Stores: secret.Stores{Getenv: a.Getenv, DBPath: path, Warn: a.IO.Err}}
+	return secret.Stores{Getenv: a.Getenv, DBPath: path, Warn: a.IO.Err}
 }
 
 // newClient builds a Dashboard client for p with the given secret.

@@ -154,13 +154,12 @@ func (a *App) providerAdd(ctx context.Context, p provider.Provider, f providerFl
 			return err
 		}
 	}
-	dbPath, err := a.dbPath()
-	if err != nil {
+	if _, err := a.dbPath(); err != nil {
 		return err
 	}
 	var stored secret.Store
 	if source != secret.SourceEnv {
-		stored, err = secret.Stores{Getenv: a.Getenv, DBPath: dbPath, Warn: a.IO.Err}.ForWriting()
+		stored, err = a.secretStores().ForWriting()
 		if err != nil {
 			return usageError(err)
 		}
@@ -406,11 +405,10 @@ func (a *App) providerEditCommand() *cobra.Command {
 				}
 			}
 			if newSecret != "" {
-				dbPath, err := a.dbPath()
-				if err != nil {
+				if _, err := a.dbPath(); err != nil {
 					return err
 				}
-				st, err := secret.Stores{Getenv: a.Getenv, DBPath: dbPath, Warn: a.IO.Err}.ForWriting()
+				st, err := a.secretStores().ForWriting()
 				if err != nil {
 					return usageError(err)
 				}
@@ -488,26 +486,17 @@ func (a *App) removeSecret(ctx context.Context, p provider.Provider) {
 	if p.SecretSource == secret.SourceEnv || p.SecretSource == "" {
 		return
 	}
-	dbPath, err := a.dbPath()
-	if err != nil {
-		return
-	}
-	var st secret.Store = secret.NewKeyring(0)
-	if p.SecretSource == secret.SourceFile {
-		st = secret.NewFile(secret.FilePath(dbPath), a.IO.Err)
-	}
-	if err := st.Delete(ctx, p.Name); err != nil {
+	if err := a.secretStores().Delete(ctx, p.Name, p.SecretSource); err != nil {
 		a.warn("could not delete the stored secret of provider %q: %v", p.Name, err)
 	}
 }
 
 // providerSecret resolves a saved provider's secret.
 func (a *App) providerSecret(ctx context.Context, p provider.Provider) (string, error) {
-	dbPath, err := a.dbPath()
-	if err != nil {
+	if _, err := a.dbPath(); err != nil {
 		return "", err
 	}
-	s, err := secret.Stores{Getenv: a.Getenv, DBPath: dbPath, Warn: a.IO.Err}.Resolve(ctx, p.Name, p.SecretSource)
+	s, err := a.secretStores().Resolve(ctx, p.Name, p.SecretSource)
 	if err != nil {
 		return "", fmt.Errorf("read the secret of provider %q: %w", p.Name, err)
 	}

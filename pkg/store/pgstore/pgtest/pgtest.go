@@ -193,17 +193,37 @@ func (s *Server) Restart() error {
 // when t ends.
 func (s *Server) NewDatabase(t testing.TB) string {
 	t.Helper()
+	url, drop, err := s.CreateDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	return url
+}
+
+// CreateDatabase creates an empty database and returns its URL and a
+// function that drops it.
+func (s *Server) CreateDatabase() (string, func(), error) {
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), s.next.Add(1))
-	s.exec(t, "CREATE DATABASE "+name)
-	t.Cleanup(func() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, s.URL)
+	if err != nil {
+		return "", nil, err
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, err
+	}
+	drop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if c, err := pgx.Connect(ctx, s.URL); err == nil {
 			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 			c.Close(ctx)
 		}
-	})
-	return strings.Replace(s.URL, "/postgres?", "/"+name+"?", 1)
+	}
+	return strings.Replace(s.URL, "/postgres?", "/"+name+"?", 1), drop, nil
 }
 
 // Exec runs SQL as the superuser on the database "postgres".
