@@ -377,7 +377,8 @@ func (s *Service) RotateCredential(ctx context.Context, id uint64, recorded func
 	var ic Issued // set once the new key is recorded
 	var noHash, shownErr, retireErr error
 	err = s.runJournaled(ctx, journaled{
-		Op: catalog.Operation{Provider: cv.Provider, Command: "credentials rotate", Object: catalog.ObjectKey, Name: cv.Alias, APIID: prod.APIs[0].APIID, CredentialID: cv.ID},
+		Undone: "the old key still works",
+		Op:     catalog.Operation{Provider: cv.Provider, Command: "credentials rotate", Object: catalog.ObjectKey, Name: cv.Alias, APIID: prod.APIs[0].APIID, CredentialID: cv.ID},
 		Create: func(ctx context.Context, marker string) (created, error) {
 			req.MetaData = catalog.Mark(maps.Clone(req.MetaData), marker)
 			var err error

@@ -38,6 +38,9 @@ type journaled struct {
 	// hash): Retire deletes it once the new one is recorded.
 	Replaces string
 	Retire   func(ctx context.Context) error
+	// Undone, when set, is said after "was deleted again" when the local
+	// write failed (rotate: "the old key still works").
+	Undone string
 }
 
 // created is an object a journaled create made in the Dashboard.
@@ -93,7 +96,11 @@ func (s *Service) runJournaled(ctx context.Context, j journaled) error {
 			return fmt.Errorf("save the new %s locally: %w; the %s created in provider %q could not be deleted again (%v): delete it in the Dashboard, or run `tykportal doctor --repair`", objectWords(op.Object), err, obj.What, op.Provider, derr)
 		}
 		s.finishOperation(ctx, op)
-		return fmt.Errorf("save the new %s locally: %w (the %s created in the Dashboard was deleted again)", objectWords(op.Object), err, obj.What)
+		note := ""
+		if j.Undone != "" {
+			note = "; " + j.Undone
+		}
+		return fmt.Errorf("save the new %s locally: %w (the %s created in the Dashboard was deleted again%s)", objectWords(op.Object), err, obj.What, note)
 	}
 
 	if j.Replaces == "" {
