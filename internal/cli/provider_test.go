@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tykportal/tykportal/internal/portal"
+	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/provider"
+)
+
+// The flags of `provider add` parse into the use case's options without
+// running it (gh's runF).
+func TestProviderAddFlags(t *testing.T) {
+	tests := []struct {
+		args     []string
+		want     provider.Provider
+		skip     bool
+		wantErr  string
+		wantCode catalog.Code
+	}{
+		{args: []string{"prod", "--url", "HTTPS://Dash.Example.COM:3000/"}, want: provider.Provider{Name: "prod", URL: "https://dash.example.com:3000"}},
+		{args: []string{"prod", "--url", "https://d.example.com", "--gateway-url", "https://gw.example.com/", "--org-id", "org1",
+			"--policy-tags", "portal,public", "--insecure-skip-verify", "--skip-check"},
+			want: provider.Provider{Name: "prod", URL: "https://d.example.com", GatewayURL: "https://gw.example.com", OrgID: "org1",
+				PolicyTags: []string{"portal", "public"}, InsecureSkipVerify: true}, skip: true},
+		{args: []string{"prod"}, wantErr: "--url is required", wantCode: catalog.CodeInvalid},
+		{args: []string{"Prod", "--url", "https://d.example.com"}, wantErr: `provider name "Prod" is not allowed`, wantCode: catalog.CodeInvalid},
+		{args: []string{"prod", "--url", "ftp://d.example.com"}, wantErr: "must start with http:// or https://", wantCode: catalog.CodeInvalid},
+		{args: []string{"prod", "--url", "https://d.example.com", "--gateway-url", "gw"}, wantErr: "--gateway-url", wantCode: catalog.CodeInvalid},
+		{args: []string{"prod", "--url", "https://d.example.com", "--policy-tags", "a, b"}, wantErr: "contains a space", wantCode: catalog.CodeInvalid},
+		{args: []string{"prod", "--url", "https://d.example.com", "--policy-tags", "a,,b"}, wantErr: "empty item at position 2", wantCode: catalog.CodeInvalid},
+		{args: []string{"prod", "--url", "https://d.example.com", "--org-id", "my org"}, wantErr: "contains spaces", wantCode: catalog.CodeInvalid},
+		{args: []string{"prod", "--url", "https://d.example.com", "--ca-file", "/nonexistent/ca.pem"}, wantErr: "cannot be read", wantCode: catalog.CodeInvalid},
+	}
+	for _, tc := range tests {
+		a, _, _ := testApp(nil)
+		var got *portal.AddProviderOptions
+		cmd := newProviderAddCmd(a, func(_ context.Context, o *portal.AddProviderOptions) error { got = o; return nil })
+		quiet(cmd).SetArgs(tc.args)
+		err := cmd.Execute()
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || catalog.CodeOf(err) != tc.wantCode || got != nil {
+				t.Errorf("%v: %v (ran: %v), want %q (%s)", tc.args, err, got != nil, tc.wantErr, tc.wantCode)
+			}
+			continue
+		}
+		if err != nil || got == nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		p := got.Provider
+		if p.Name != tc.want.Name || p.URL != tc.want.URL || p.GatewayURL != tc.want.GatewayURL || p.OrgID != tc.want.OrgID ||
+			!slices.Equal(p.PolicyTags, tc.want.PolicyTags) || p.InsecureSkipVerify != tc.want.InsecureSkipVerify || got.SkipCheck != tc.skip || got.Secret == nil {
+			t.Errorf("%v: %+v, want %+v (skip-check %v)", tc.args, got, tc.want, tc.skip)
+		}
+	}
+}
+
+// The secret comes from --secret-stdin, else (not on a terminal) the
+// environment, else the command fails naming the three ways; asking is
+// the use case's call, so the flags only choose the reader.
+func TestProviderSecretInput(t *testing.T) {
+	tests := []struct {
+		args     []string
+		stdin    string
+		env      map[string]string
+		want     portal.SecretInput
+		wantErr  string
+		wantCode catalog.Code
+	}{
+		{args: []string{"--secret-stdin"}, stdin: "s3cret\nrest", want: portal.SecretInput{Value: "s3cret"}},
+		{args: []string{"--secret-stdin"}, stdin: "s3cret\r\n", want: portal.SecretInput{Value: "s3cret"}},
+		{args: []string{"--secret-stdin"}, stdin: "from-stdin\n", env: map[string]string{"TYKPORTAL_SECRET_MY_DASH": "from-env"}, want: portal.SecretInput{Value: "from-stdin"}},
+		{env: map[string]string{"TYKPORTAL_SECRET_MY_DASH": "from-env"}, want: portal.SecretInput{Value: "from-env", FromEnv: true}},
+		{args: []string{"--secret-stdin"}, wantErr: "--secret-stdin: stdin is empty", wantCode: catalog.CodeInvalid},
+		{args: []string{"--secret-stdin"}, stdin: strings.Repeat("x", 3000), wantErr: "longer than 2048 bytes", wantCode: catalog.CodeInvalid},
+		{args: []string{"--secret-stdin"}, stdin: "a\x01b\n", wantErr: "control characters", wantCode: catalog.CodeInvalid},
+		{env: map[string]string{"TYKPORTAL_SECRET_MY_DASH": "a\tb"}, wantErr: "TYKPORTAL_SECRET_MY_DASH: invalid secret", wantCode: catalog.CodeInvalid},
+		{wantErr: `no secret for provider "my-dash": pass --secret-stdin and pipe it in, run on a terminal to be prompted, or set TYKPORTAL_SECRET_MY_DASH`, wantCode: catalog.CodeInvalid},
+	}
+	for _, tc := range tests {
+		a, _, _ := testApp(tc.env)
+		a.IO.In = strings.NewReader(tc.stdin)
+		var got *portal.AddProviderOptions
+		cmd := newProviderAddCmd(a, func(_ context.Context, o *portal.AddProviderOptions) error { got = o; return nil })
+		quiet(cmd).SetArgs(append([]string{"my-dash", "--url", "https://d.example.com"}, tc.args...))
+		if err := cmd.Execute(); err != nil || got == nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		in, err := got.Secret()
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || catalog.CodeOf(err) != tc.wantCode {
+				t.Errorf("%v %q: %v, want %q (%s)", tc.args, tc.stdin, err, tc.wantErr, tc.wantCode)
+			}
+			continue
+		}
+		if err != nil || in != tc.want {
+			t.Errorf("%v %q: %+v %v, want %+v", tc.args, tc.stdin, in, err, tc.want)
+		}
+	}
+}
+
+func TestProviderEditFlags(t *testing.T) {
+	empty, gw := []string{}, "https://gw.example.com"
+	tests := []struct {
+		args       []string
+		want       portal.ProviderChanges
+		skip       bool
+		wantSecret bool
+		wantErr    string
+	}{
+		{args: []string{"prod", "--policy-tags", ""}, want: portal.ProviderChanges{PolicyTags: &empty}},
+		{args: []string{"prod", "--gateway-url", "https://GW.example.com/", "--skip-check"}, want: portal.ProviderChanges{GatewayURL: &gw}, skip: true},
+		{args: []string{"prod", "--secret-stdin"}, wantSecret: true},
+		{args: []string{"prod", "--skip-check"}, skip: true},
+		{args: []string{"prod"}, wantErr: "nothing to change: give at least one flag"},
+		{args: []string{"prod", "--url", "notaurl", "--skip-check"}, wantErr: "must start with http"},
+		{args: []string{"prod", "--policy-tags", "x y"}, wantErr: "contains a space"},
+	}
+	for _, tc := range tests {
+		a, _, _ := testApp(nil)
+		var got *portal.EditProviderOptions
+		cmd := newProviderEditCmd(a, func(_ context.Context, o *portal.EditProviderOptions) error { got = o; return nil })
+		quiet(cmd).SetArgs(tc.args)
+		err := cmd.Execute()
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || ExitCode(err) != 2 || got != nil {
+				t.Errorf("%v: %v (ran: %v), want %q", tc.args, err, got != nil, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got == nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		c := got.Changes
+		if got.Name != "prod" || got.SkipCheck != tc.skip || (got.Secret != nil) != tc.wantSecret ||
+			c.URL != nil || c.OrgID != nil || c.CAFile != nil || c.InsecureSkipVerify != nil ||
+			!samePtr(c.GatewayURL, tc.want.GatewayURL) || (c.PolicyTags == nil) != (tc.want.PolicyTags == nil) ||
+			c.PolicyTags != nil && (!slices.Equal(*c.PolicyTags, *tc.want.PolicyTags) || *c.PolicyTags == nil) {
+			t.Errorf("%v: %+v", tc.args, got)
+		}
+	}
+}
+
+func samePtr(a, b *string) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+
+func TestProviderRemoveFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args        []string
+		wantConfirm bool
+	}{
+		{[]string{"prod", "--yes"}, false},
+		{[]string{"prod", "-y"}, false},
+		{[]string{"prod"}, true},
+	} {
+		a, _, _ := testApp(nil)
+		var got *portal.RemoveProviderOptions
+		cmd := newProviderRemoveCmd(a, func(_ context.Context, o *portal.RemoveProviderOptions) error { got = o; return nil })
+		quiet(cmd).SetArgs(tc.args)
+		if err := cmd.Execute(); err != nil || got == nil || got.Name != "prod" || (got.Confirm != nil) != tc.wantConfirm {
+			t.Fatalf("%v: %+v %v", tc.args, got, err)
+		}
+		// Without a terminal the confirmation refuses: a script must say --yes.
+		if got.Confirm != nil {
+			err := got.Confirm(provider.Provider{Name: "prod"})
+			if err == nil || !strings.Contains(err.Error(), `Remove provider "prod" with its local products, plans and credential records: refusing without confirmation; pass --yes`) || ExitCode(err) != 2 {
+				t.Errorf("confirm without a terminal: %v", err)
+			}
+		}
+	}
+}
