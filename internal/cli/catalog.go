@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/repo"
 )
+
+// Legacy helpers of the commands that do not yet go through internal/portal
+// (credentials, doctor); portal has their equivalents.
 
 // checkProvider makes --provider P an input error when P does not exist.
 func (a *App) checkProvider(tx store.Tx, name string) error {
@@ -34,36 +37,15 @@ func (a *App) noStateOK(err error, providerName string) error {
 	return err
 }
 
-func (a *App) readProduct(ctx context.Context, idArg string) (catalog.Product, error) {
-	id, err := catalog.ParseID("product", idArg)
+// providerAndClient reads a provider and builds its Dashboard client.
+func (a *App) providerAndClient(ctx context.Context, name string) (provider.Provider, *dashboard.Client, error) {
+	if err := provider.ValidateName(name); err != nil {
+		return provider.Provider{}, nil, err
+	}
+	p, err := a.getProvider(ctx, name)
 	if err != nil {
-		return catalog.Product{}, err
+		return p, nil, err
 	}
-	var p catalog.Product
-	err = a.view(ctx, func(tx store.Tx) error {
-		p, err = repo.GetProduct(tx, id)
-		return err
-	})
-	if isNoState(err) {
-		return p, fmt.Errorf("product %d: %w (no state file yet)", id, catalog.ErrUnknown)
-	}
-	return p, err
+	c, err := a.clientFor(ctx, p)
+	return p, c, err
 }
-
-func (a *App) readPlan(ctx context.Context, idArg string) (catalog.Plan, error) {
-	id, err := catalog.ParseID("plan", idArg)
-	if err != nil {
-		return catalog.Plan{}, err
-	}
-	var p catalog.Plan
-	err = a.view(ctx, func(tx store.Tx) error {
-		p, err = repo.GetPlan(tx, id)
-		return err
-	})
-	if isNoState(err) {
-		return p, fmt.Errorf("plan %d: %w (no state file yet)", id, catalog.ErrUnknown)
-	}
-	return p, err
-}
-
-// publishCommand builds publish/unpublish for products or plans: local only.
