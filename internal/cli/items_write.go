@@ -106,16 +106,10 @@ func newItemCreateCmd[T any, P portal.Entry[T], O any](a *App, v itemView[T], sp
 			if err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			it, err := spec.run(a.service(), cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			b := P(&it).Base()
-			a.info("Created %s %d %q with policy %s in provider %q.", v.kind, b.ID, b.Name, b.PolicyID, b.Provider)
-			return a.printer().Print(it, func() output.Table { return v.detail(it) })
+			return runItemWrite(cmd.Context(), a, v, o, runF, spec.run, func(it T) {
+				b := P(&it).Base()
+				a.info("Created %s %d %q with policy %s in provider %q.", v.kind, b.ID, b.Name, b.PolicyID, b.Provider)
+			})
 		},
 	}
 	f.registerText(cmd, v.kind+" name (also the policy name in the Dashboard)")
@@ -183,20 +177,27 @@ func newItemEditCmd[T any, P portal.Entry[T], O any](a *App, v itemView[T], spec
 			if err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			it, err := spec.run(a.service(), cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			a.info("Updated %s %d.", v.kind, id)
-			return a.printer().Print(it, func() output.Table { return v.detail(it) })
+			return runItemWrite(cmd.Context(), a, v, o, runF, spec.run, func(T) { a.info("Updated %s %d.", v.kind, id) })
 		},
 	}
 	f.registerText(cmd, "new name (renames the policy in the Dashboard)")
 	spec.flags(cmd, f)
 	return cmd
+}
+
+// runItemWrite hands the options to runF when set; else it runs the use
+// case, says what it did and prints the item it returns.
+func runItemWrite[T, O any](ctx context.Context, a *App, v itemView[T], o O, runF func(context.Context, O) error,
+	run func(*portal.Service, context.Context, O) (T, error), done func(T)) error {
+	if runF != nil {
+		return runF(ctx, o)
+	}
+	it, err := run(a.service(), ctx, o)
+	if err != nil {
+		return err
+	}
+	done(it)
+	return a.printer().Print(it, func() output.Table { return v.detail(it) })
 }
 
 // newItemDeleteCmd builds products delete / plans delete.

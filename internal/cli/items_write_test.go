@@ -35,6 +35,20 @@ func wantUsage(t *testing.T, args []string, ran bool, err error, text string) {
 	}
 }
 
+// wantParsed fails the test unless args parse into want, or, when usage is
+// set, give a usage error containing it without running.
+func wantParsed[O any](t *testing.T, mk func(*App, func(context.Context, O) error) *cobra.Command, args []string, want O, usage string) {
+	t.Helper()
+	got, err := parse(mk, args...)
+	if usage != "" {
+		wantUsage(t, args, got != nil, err, usage)
+		return
+	}
+	if err != nil || got == nil || !reflect.DeepEqual(*got, want) {
+		t.Errorf("%v: %+v %v, want %+v", args, got, err, want)
+	}
+}
+
 func productCreateCmd(a *App, runF func(context.Context, portal.CreateProductOptions) error) *cobra.Command {
 	return newItemCreateCmd(a, productView, productCreate, runF)
 }
@@ -68,14 +82,7 @@ func TestProductCreateFlags(t *testing.T) {
 		{args: []string{"--provider", "prod", "--name", "Bundle", "extra"}, usage: "unknown command"},
 	}
 	for _, tc := range tests {
-		got, err := parse(productCreateCmd, tc.args...)
-		if tc.usage != "" {
-			wantUsage(t, tc.args, got != nil, err, tc.usage)
-			continue
-		}
-		if err != nil || got == nil || !reflect.DeepEqual(*got, tc.want) {
-			t.Errorf("%v: %+v %v, want %+v", tc.args, got, err, tc.want)
-		}
+		wantParsed(t, productCreateCmd, tc.args, tc.want, tc.usage)
 	}
 }
 
@@ -137,14 +144,7 @@ func TestProductEditFlags(t *testing.T) {
 		{args: []string{"--name", "New"}, usage: "accepts 1 arg"},
 	}
 	for _, tc := range tests {
-		got, err := parse(productEditCmd, tc.args...)
-		if tc.usage != "" {
-			wantUsage(t, tc.args, got != nil, err, tc.usage)
-			continue
-		}
-		if err != nil || got == nil || !reflect.DeepEqual(*got, tc.want) {
-			t.Errorf("%v: %+v %v, want %+v", tc.args, got, err, tc.want)
-		}
+		wantParsed(t, productEditCmd, tc.args, tc.want, tc.usage)
 	}
 }
 
