@@ -299,26 +299,7 @@ func (a *App) openStore(ctx context.Context, location string, readOnly bool) (st
 	return boltstore.Open(ctx, location, boltstore.Options{ReadOnly: readOnly, LockTimeout: lt})
 }
 
-// view runs fn in a read-only transaction. A state file that does not exist
-// yet reads as empty: fn is not called and view returns store.ErrNoState.
-func (a *App) view(ctx context.Context, fn func(store.Tx) error) error {
-	db, err := a.openDB(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.View(ctx, fn)
-}
 
-// update runs fn in one write transaction, holding the file only for it.
-func (a *App) update(ctx context.Context, fn func(store.Tx) error) error {
-	db, err := a.openDB(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.Update(ctx, fn)
-}
 
 // confirm asks a yes/no question on a terminal. Without a terminal it
 // refuses, so that a script must say --yes.
@@ -381,4 +362,3 @@ func oneLine(s string) string {
 	return output.Sanitize(s)
 }
 
-func isNoState(err error) bool { return errors.Is(err, store.ErrNoState) }

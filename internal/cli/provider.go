@@ -14,7 +14,6 @@ import (
 
 	"github.com/tykportal/tykportal/internal/portal"
 	"github.com/tykportal/tykportal/pkg/catalog"
-	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/secret"
@@ -339,14 +338,3 @@ func newProviderTestCmd(a *App) *cobra.Command {
 	}
 }
 
-// getProvider reads one provider (for the commands that still read it
-// themselves).
-func (a *App) getProvider(ctx context.Context, name string) (provider.Provider, error) {
-	return a.service().Provider(ctx, name)
-}
-
-// clientFor resolves p's secret and builds its client; it warns on every run
-// where TLS verification is off.
-func (a *App) clientFor(ctx context.Context, p provider.Provider) (*dashboard.Client, error) {
-	return a.service().ClientFor(ctx, p)
-}

@@ -127,21 +127,6 @@ func inUse(f *fixture) {
 	}
 }
 
-// checkErr fails the test unless err has the code and contains text; an
-// empty code wants no error.
-func checkErr(t *testing.T, err error, code catalog.Code, text string) {
-	t.Helper()
-	if code == "" {
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
-		return
-	}
-	if err == nil || catalog.CodeOf(err) != code || !strings.Contains(err.Error(), text) {
-		t.Fatalf("error %v (code %s), want code %s containing %q", err, catalog.CodeOf(err), code, text)
-	}
-}
-
 // Every way a create of a product or plan ends: what it returns, the
 // journal, the local state and the policies in the Dashboard after it.
 func TestCreateItems(t *testing.T) {

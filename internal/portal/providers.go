@@ -346,11 +346,6 @@ func (s *Service) ShowProvider(ctx context.Context, name string) (provider.Provi
 	return p, nil
 }
 
-// ClientFor builds the Dashboard client of a saved provider with its
-// secret (TLS verification off is warned about on every use).
-func (s *Service) ClientFor(ctx context.Context, p provider.Provider) (*dashboard.Client, error) {
-	return s.client(ctx, p)
-}
 
 // effectiveSource is where the secret is read from now: the environment
 // variable wins over the stored source.
