@@ -299,8 +299,6 @@ func (a *App) openStore(ctx context.Context, location string, readOnly bool) (st
 	return boltstore.Open(ctx, location, boltstore.Options{ReadOnly: readOnly, LockTimeout: lt})
 }
 
-
-
 // confirm asks a yes/no question on a terminal. Without a terminal it
 // refuses, so that a script must say --yes.
 func (a *App) confirm(question, flagHint string) error {
@@ -361,4 +359,3 @@ func oneLine(s string) string {
 	}
 	return output.Sanitize(s)
 }
-

@@ -337,4 +337,3 @@ func newProviderTestCmd(a *App) *cobra.Command {
 		},
 	}
 }
-

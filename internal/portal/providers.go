@@ -346,7 +346,6 @@ func (s *Service) ShowProvider(ctx context.Context, name string) (provider.Provi
 	return p, nil
 }
 
-
 // effectiveSource is where the secret is read from now: the environment
 // variable wins over the stored source.
 func (s *Service) effectiveSource(p provider.Provider) string {
