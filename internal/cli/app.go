@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
@@ -217,6 +218,11 @@ func (a *App) checkGlobals() error {
 	}
 	if a.Concurrency < 1 || a.Concurrency > 64 {
 		return usageErrorf("--concurrency must be between 1 and 64")
+	}
+	if v := a.Getenv("TYKPORTAL_INSTANCE"); v != "" {
+		if err := catalog.ValidateLine("TYKPORTAL_INSTANCE", v, 100); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/tykportal/tykportal/internal/portal"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/secret"
+	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
 	"github.com/tykportal/tykportal/pkg/store/pgstore"
 )
@@ -19,7 +23,35 @@ func (a *App) service() *portal.Service {
 		Dashboard: a.newClient,
 		Now:       a.Now,
 		Warn:      a.warn,
+		Leases:    a.leases(),
+		Instance:  a.instance(),
 	}
+}
+
+// leases are the sync leases of the configured state: advisory locks of a
+// PostgreSQL catalogue, lock files beside a bbolt one.
+func (a *App) leases() store.Leases {
+	location, err := a.dbPath()
+	if err != nil {
+		return nil
+	}
+	if pgstore.IsURL(location) {
+		return pgstore.Leases{URL: location}
+	}
+	return boltstore.Leases{Path: location}
+}
+
+// instance names this process in leases and sync results:
+// TYKPORTAL_INSTANCE, else the host name and the process id.
+func (a *App) instance() string {
+	if v := a.Getenv("TYKPORTAL_INSTANCE"); v != "" {
+		return v
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
 }
 
 // secrets are the secret stores, with the file store next to the state

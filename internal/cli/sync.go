@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ func (a *App) syncCommand() *cobra.Command { return a.syncCommandNamed("sync") }
 
 func (a *App) syncCommandNamed(use string) *cobra.Command {
 	var opts tpsync.Options
+	var noWait bool
 	cmd := &cobra.Command{
 		Use:   use + " [NAME...]",
 		Short: "Import the providers' policies as Products and Plans; hide what disappeared",
@@ -22,8 +24,18 @@ func (a *App) syncCommandNamed(use string) *cobra.Command {
 keeps those carrying one of the provider's policy tags, and updates the local catalogue:
 new policies become unpublished placeholders, known ones get the Dashboard's fields, and
 Products and Plans whose policy was not retrieved are hidden (and restored when it returns).
-A failed or partial fetch changes nothing. Exit 1 when any provider failed.`,
+A failed or partial fetch changes nothing. Exit 1 when any provider failed.
+
+A provider being synced by another tykportal at the same time (a watch, a cron job on
+another host sharing the PostgreSQL catalogue) is waited for (--wait), or with --no-wait
+reported failed at once, naming the instance that syncs it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.LeaseWait < 0 {
+				return usageErrorf("--wait must not be negative")
+			}
+			if noWait {
+				opts.LeaseWait = 0
+			}
 			results, err := a.service().Sync(cmd.Context(), args, opts)
 			if err != nil {
 				return err
@@ -36,6 +48,8 @@ A failed or partial fetch changes nothing. Exit 1 when any provider failed.`,
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "compute the changes and write nothing")
 	cmd.Flags().BoolVar(&opts.AllowMassHide, "allow-mass-hide", false, "allow a sync that hides more than half of a provider's products and plans")
+	cmd.Flags().DurationVar(&opts.LeaseWait, "wait", time.Minute, "wait at most this long for a provider another tykportal (a watch, another host) is syncing")
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "do not wait for a provider being synced elsewhere: fail at once, naming who syncs it (exit 1)")
 	return cmd
 }
 

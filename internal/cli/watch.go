@@ -17,6 +17,8 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/provider"
+	"github.com/tykportal/tykportal/pkg/store/boltstore"
+	"github.com/tykportal/tykportal/pkg/store/pgstore"
 	tpsync "github.com/tykportal/tykportal/pkg/sync"
 	"github.com/tykportal/tykportal/pkg/watch"
 )
@@ -77,7 +79,28 @@ func (a *App) logger(format, level string) (*slog.Logger, error) {
 
 func (a *App) runWatch(ctx context.Context, names []string, interval time.Duration, source, healthAddr string,
 	opts tpsync.Options, log *slog.Logger, jsonLogs bool) error {
-	metrics := watch.NewMetrics()
+	// Each provider syncs on its own timeline, so two syncs may want the
+	// state file at once: wait longer for it than a one-shot command does.
+	a.lockWait = 30 * time.Second
+	svc := a.service()
+	location, err := a.dbPath()
+	if err != nil {
+		return err
+	}
+	if !pgstore.IsURL(location) {
+		// One loop per bbolt file; several share a PostgreSQL catalogue.
+		release, err := boltstore.LockWatch(location, svc.Instance)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	// Instances sharing a catalogue take turns: a provider another one
+	// synced within the interval is left to the next turn.
+	opts.FreshWithin = interval * 9 / 10
+	opts.LeaseWait = 0
+
+	metrics := watch.NewMetrics(svc.Instance)
 	if healthAddr != "" {
 		ln, err := net.Listen("tcp", healthAddr)
 		if err != nil {
@@ -92,11 +115,6 @@ func (a *App) runWatch(ctx context.Context, names []string, interval time.Durati
 		log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
 	}
 
-	// Each provider syncs on its own timeline, so two syncs may want the
-	// state file at once: wait longer for it than a one-shot command does.
-	a.lockWait = 30 * time.Second
-	svc := a.service()
-
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -110,8 +128,8 @@ func (a *App) runWatch(ctx context.Context, names []string, interval time.Durati
 		}
 	}()
 
-	log.Info("watch started", "interval", interval.String(), "interval_from", source)
-	err := watch.Run(ctx, watch.Config{
+	log.Info("watch started", "interval", interval.String(), "interval_from", source, "instance", svc.Instance)
+	err = watch.Run(ctx, watch.Config{
 		Interval:  interval,
 		Providers: func(ctx context.Context) ([]string, error) { return svc.Watched(ctx, names) },
 		Syncer:    svc.Syncer(),
@@ -125,6 +143,16 @@ func (a *App) runWatch(ctx context.Context, names []string, interval time.Durati
 				metrics.SetCatalog(r.Provider, products, plans)
 			}
 			a.reportWatchResult(r, next, log, jsonLogs)
+		},
+		OnDeferred: func(r catalog.SyncResult, next time.Duration) {
+			metrics.ObserveDeferred(r)
+			attrs := []any{"provider", r.Provider, "reason", r.Deferred, "next_in", next.Round(time.Millisecond).String()}
+			if r.Deferred == catalog.DeferredFresh {
+				attrs = append(attrs, "last_sync_by", r.Instance, "last_sync_at", r.StartedAt.UTC().Format(time.RFC3339))
+			} else {
+				attrs = append(attrs, "detail", r.Error)
+			}
+			log.Debug("left to another instance", attrs...)
 		},
 	})
 	log.Info("watch stopped")

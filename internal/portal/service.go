@@ -49,6 +49,11 @@ type Service struct {
 	Warn func(format string, args ...any)
 	// NewMarker makes an operation's marker; nil: catalog.NewMarker.
 	NewMarker func() (string, error)
+	// Leases keep two syncs of one provider apart across processes and
+	// hosts; nil: none. Instance names this process in them and in every
+	// sync result (host name and process id, or TYKPORTAL_INSTANCE).
+	Leases   store.Leases
+	Instance string
 }
 
 func (s *Service) now() time.Time {

@@ -21,7 +21,9 @@ func (s *Service) Syncer() *tpsync.Engine {
 		SourceFor: func(ctx context.Context, p provider.Provider) (tpsync.Source, error) {
 			return s.client(ctx, p)
 		},
-		Now: s.Now,
+		Now:      s.Now,
+		Leases:   s.Leases,
+		Instance: s.Instance,
 	}
 }
 

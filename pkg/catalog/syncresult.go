@@ -31,7 +31,20 @@ type SyncResult struct {
 	Plans           ChangeCounts  `json:"plans"`
 	Skipped         []SkippedItem `json:"skipped"`
 	Changes         []Change      `json:"changes"`
+	// Instance is the host/instance that ran the sync; results recorded
+	// before it was kept have none.
+	Instance string `json:"instance,omitzero"`
+	// Deferred is set when this instance left the provider alone: "busy"
+	// (another instance holds its sync lease) or "fresh" (another instance
+	// synced it within the interval). Never stored or printed as a field.
+	Deferred string `json:"-"`
 }
+
+// Reasons a sync was deferred.
+const (
+	DeferredBusy  = "busy"
+	DeferredFresh = "fresh"
+)
 
 // ChangeCounts counts one kind's changes in a sync.
 type ChangeCounts struct {

@@ -29,12 +29,24 @@ type Engine struct {
 	SourceFor   func(ctx context.Context, p provider.Provider) (Source, error)
 	Now         func() time.Time
 	HistorySize int // per provider; 0: 50
+	// Leases, when set, keep two syncs of one provider from running at
+	// once across processes and hosts; Instance names this one in them and
+	// in every result.
+	Leases   store.Leases
+	Instance string
 }
 
 // Options of one sync run.
 type Options struct {
 	DryRun        bool
 	AllowMassHide bool
+	// LeaseWait is how long to wait for a provider another instance is
+	// syncing (0: not at all; the result then says who holds it).
+	LeaseWait time.Duration
+	// FreshWithin, when set, leaves alone a provider whose last successful
+	// sync (by any instance) started less than this ago: watch instances
+	// sharing a catalogue sync each provider once per interval between them.
+	FreshWithin time.Duration
 }
 
 type fetched struct {
@@ -43,6 +55,10 @@ type fetched struct {
 	policies []dashboard.Policy
 	apis     []dashboard.API
 	err      error
+	lease    store.Lease
+	deferred string    // catalog.DeferredBusy or DeferredFresh: nothing fetched
+	last     time.Time // deferred fresh: when the last sync started
+	lastBy   string    // and which instance ran it
 }
 
 // Sync syncs the named providers (all when names is empty), each isolated
@@ -63,7 +79,7 @@ func (e *Engine) Sync(ctx context.Context, names []string, opts Options) ([]cata
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = e.fetch(ctx, p)
+			results[i] = e.fetch(ctx, p, opts)
 		}()
 	}
 	// Meanwhile read the local catalogues: the network wait is free time.
@@ -74,6 +90,14 @@ func (e *Engine) Sync(ctx context.Context, names []string, opts Options) ([]cata
 		pre = e.preload(ctx, providers)
 	}()
 	wg.Wait()
+	// Every lease goes when this returns, whichever way it does.
+	defer func() {
+		for i := range results {
+			if results[i].lease != nil {
+				results[i].lease.Release()
+			}
+		}
+	}()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -87,15 +111,64 @@ func (e *Engine) Sync(ctx context.Context, names []string, opts Options) ([]cata
 	}
 	defer db.Close()
 	out := make([]catalog.SyncResult, 0, len(results))
-	for _, f := range results {
+	for i, f := range results {
 		r, err := e.apply(ctx, db, f, pre, opts)
 		if err != nil {
 			// The local write itself failed: report it as this provider's failure.
 			r = e.failed(f, fmt.Errorf("sync provider %q: save: %w", f.p.Name, err), opts)
 		}
+		if f.lease != nil {
+			f.lease.Release()
+			results[i].lease = nil
+		}
+		r.Instance, r.Deferred = e.Instance, f.deferred
+		if f.deferred == catalog.DeferredFresh {
+			// The result stands for the last sync, by whoever ran it.
+			r.Instance = f.lastBy
+		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// claim takes p's lease and checks whether the sync is still due; a
+// deferred fetch carries the reason and holds no lease.
+func (e *Engine) claim(ctx context.Context, f *fetched, opts Options) bool {
+	if e.Leases == nil {
+		return true
+	}
+	lease, err := e.Leases.Acquire(ctx, f.p.Name, e.Instance, opts.LeaseWait)
+	if err != nil {
+		f.err = err
+		if errors.Is(err, store.ErrBusy) {
+			f.deferred = catalog.DeferredBusy
+		}
+		return false
+	}
+	f.lease = lease
+	if opts.FreshWithin <= 0 {
+		return true
+	}
+	// Another instance may have synced it while this one waited: read
+	// its last sync as committed now.
+	var cur provider.Provider
+	db, err := e.OpenDB(ctx, true)
+	if err == nil {
+		err = db.View(ctx, func(tx store.Tx) error {
+			cur, err = repo.GetProvider(tx, f.p.Name)
+			return err
+		})
+		db.Close()
+	}
+	if err == nil && cur.LastSyncAt != nil && e.now().Sub(*cur.LastSyncAt) < opts.FreshWithin {
+		lease.Release()
+		f.lease, f.deferred, f.last = nil, catalog.DeferredFresh, *cur.LastSyncAt
+		if cur.LastSync != nil {
+			f.lastBy = cur.LastSync.Instance
+		}
+		return false
+	}
+	return true
 }
 
 func (e *Engine) now() time.Time {
@@ -147,8 +220,11 @@ func (e *Engine) providers(ctx context.Context, names []string) ([]provider.Prov
 
 // fetch reads a provider's policies and APIs in parallel. Any failure, at
 // any page, fails the whole fetch: a partial list must never hide anything.
-func (e *Engine) fetch(ctx context.Context, p provider.Provider) fetched {
+func (e *Engine) fetch(ctx context.Context, p provider.Provider, opts Options) fetched {
 	f := fetched{p: p, started: e.now()}
+	if !e.claim(ctx, &f, opts) {
+		return f
+	}
 	src, err := e.SourceFor(ctx, p)
 	if err != nil {
 		f.err = fmt.Errorf("sync provider %q: %w", p.Name, err)
@@ -182,7 +258,7 @@ func (e *Engine) fetch(ctx context.Context, p provider.Provider) fetched {
 
 func (e *Engine) failed(f fetched, err error, opts Options) catalog.SyncResult {
 	return catalog.SyncResult{
-		Provider: f.p.Name, Status: catalog.SyncFailed, Error: err.Error(), DryRun: opts.DryRun,
+		Provider: f.p.Name, Status: catalog.SyncFailed, Error: err.Error(), DryRun: opts.DryRun, Instance: e.Instance,
 		StartedAt: f.started.Truncate(time.Millisecond), DurationMS: e.now().Sub(f.started).Milliseconds(),
 		Skipped: []catalog.SkippedItem{}, Changes: []catalog.Change{},
 	}
@@ -248,6 +324,15 @@ func (pre preloaded) localFor(tx store.Tx, name string) (Local, error) {
 // apply plans against the fresh local state and writes one provider's
 // changes and outcome in one transaction (a view in a dry run).
 func (e *Engine) apply(ctx context.Context, db store.Store, f fetched, pre preloaded, opts Options) (catalog.SyncResult, error) {
+	switch f.deferred {
+	case catalog.DeferredFresh:
+		// Not this instance's turn: nothing fetched, nothing recorded.
+		return catalog.SyncResult{Provider: f.p.Name, Status: catalog.SyncOK, StartedAt: f.last,
+			Skipped: []catalog.SkippedItem{}, Changes: []catalog.Change{}}, nil
+	case catalog.DeferredBusy:
+		// Another instance is at it; its result will be recorded, not this.
+		return e.failed(f, f.err, opts), nil
+	}
 	if f.err != nil {
 		r := e.failed(f, f.err, opts)
 		if opts.DryRun {
@@ -285,6 +370,7 @@ func (e *Engine) apply(ctx context.Context, db store.Store, f fetched, pre prelo
 			}
 		}
 		result = plan.Result()
+		result.Instance = e.Instance
 		result.DryRun = opts.DryRun
 		result.StartedAt = f.started.Truncate(time.Millisecond)
 		result.DurationMS = e.now().Sub(f.started).Milliseconds()

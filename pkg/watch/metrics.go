@@ -20,14 +20,34 @@ type Metrics struct {
 	duration    *prometheus.HistogramVec
 	items       *prometheus.GaugeVec
 	lastSuccess *prometheus.GaugeVec
+	deferred    *prometheus.CounterVec
+	syncedHere  *prometheus.GaugeVec
 
-	mu   gosync.Mutex
-	last map[string]string // provider → status of its last sync
+	instance string
+	mu       gosync.Mutex
+	last     map[string]string    // provider → status of its last sync here
+	owners   map[string]Ownership // provider → who synced it last, as far as this instance saw
 }
 
-// NewMetrics creates the metrics.
-func NewMetrics() *Metrics {
+// Ownership is what /healthz says of a provider shared with other instances.
+type Ownership struct {
+	LastSyncBy string    `json:"last_sync_by"` // the instance that ran its last sync
+	LastSyncAt time.Time `json:"last_sync_at"`
+	SyncedHere bool      `json:"synced_here"` // this instance ran it
+	LockWaits  int       `json:"lock_waits"`  // times it found another instance syncing it
+}
+
+// NewMetrics creates the metrics of the watch instance named instance.
+func NewMetrics(instance string) *Metrics {
 	m := &Metrics{
+		instance: instance,
+		owners:   map[string]Ownership{},
+		deferred: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tykportal_sync_deferred_total", Help: "Syncs left to another instance: reason busy (it was syncing the provider) or fresh (it had just synced it).",
+		}, []string{"provider", "reason"}),
+		syncedHere: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tykportal_provider_synced_here", Help: "1 when this instance ran the provider's last sync, 0 when another did.",
+		}, []string{"provider"}),
 		registry: prometheus.NewRegistry(),
 		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tykportal_syncs_total", Help: "Provider syncs by outcome.",
@@ -44,7 +64,7 @@ func NewMetrics() *Metrics {
 		}, []string{"provider"}),
 		last: map[string]string{},
 	}
-	m.registry.MustRegister(m.syncs, m.duration, m.items, m.lastSuccess)
+	m.registry.MustRegister(m.syncs, m.duration, m.items, m.lastSuccess, m.deferred, m.syncedHere)
 	return m
 }
 
@@ -57,7 +77,31 @@ func (m *Metrics) Observe(r catalog.SyncResult) {
 	}
 	m.mu.Lock()
 	m.last[r.Provider] = r.Status
+	if r.Status == catalog.SyncOK {
+		o := m.owners[r.Provider]
+		o.LastSyncBy, o.LastSyncAt, o.SyncedHere = r.Instance, r.StartedAt, true
+		m.owners[r.Provider] = o
+		m.syncedHere.WithLabelValues(r.Provider).Set(1)
+	}
 	m.mu.Unlock()
+}
+
+// ObserveDeferred records a sync left to another instance.
+func (m *Metrics) ObserveDeferred(r catalog.SyncResult) {
+	m.deferred.WithLabelValues(r.Provider, r.Deferred).Inc()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o := m.owners[r.Provider]
+	switch r.Deferred {
+	case catalog.DeferredBusy:
+		o.LockWaits++
+	case catalog.DeferredFresh:
+		if r.Instance != m.instance {
+			o.LastSyncBy, o.LastSyncAt, o.SyncedHere = r.Instance, r.StartedAt, false
+			m.syncedHere.WithLabelValues(r.Provider).Set(0)
+		}
+	}
+	m.owners[r.Provider] = o
 }
 
 // CatalogCounts are one kind's items of a provider by state.
@@ -79,6 +123,10 @@ func (m *Metrics) Handler() http.Handler {
 	mux.Handle("/metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
+		owners := make(map[string]Ownership, len(m.owners))
+		for k, v := range m.owners {
+			owners[k] = v
+		}
 		last := make(map[string]string, len(m.last))
 		failed := 0
 		for k, v := range m.last {
@@ -94,7 +142,7 @@ func (m *Metrics) Handler() http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "providers": last})
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "providers": last, "instance": m.instance, "owners": owners})
 	})
 	return mux
 }

@@ -83,6 +83,9 @@ type Config struct {
 	Trigger   <-chan struct{}
 	// OnResult is called after each provider sync with the delay until its next one.
 	OnResult func(r catalog.SyncResult, next time.Duration)
+	// OnDeferred is called when another instance had the provider (its
+	// result's Deferred says why), with the delay until this one looks again.
+	OnDeferred func(r catalog.SyncResult, next time.Duration)
 	Logger   *slog.Logger
 }
 
@@ -111,6 +114,19 @@ func Backoff(interval time.Duration, failures int, j float64) time.Duration {
 	}
 	d = time.Duration(float64(d) * (0.8 + 0.4*j))
 	return min(d, interval)
+}
+
+// deferredDelay is when to look again at a provider another instance had.
+// Synced by another (fresh): one interval after that sync started, plus up
+// to a tenth of an interval at random, so that instances sharing a
+// catalogue take turns rather than one doing all. Being synced (busy):
+// soon, a quarter interval, by when that sync has made it fresh.
+func deferredDelay(r catalog.SyncResult, interval time.Duration, now time.Time, j float64) time.Duration {
+	if r.Deferred == catalog.DeferredFresh {
+		d := r.StartedAt.Add(interval).Sub(now)
+		return max(d, 0) + time.Duration(j*float64(interval)/10)
+	}
+	return time.Duration(float64(interval/4) * (0.8 + 0.4*j))
 }
 
 // Run runs the loop until ctx is cancelled, then waits for the syncs in
@@ -215,10 +231,19 @@ func Run(ctx context.Context, cfg Config) error {
 				states[o.name] = st
 			}
 			st.running = false
-			failed := o.err != nil || o.result.Status == catalog.SyncFailed
 			if errors.Is(o.err, context.Canceled) && ctx.Err() != nil {
 				return nil
 			}
+			if o.err == nil && o.result.Deferred != "" {
+				next := deferredDelay(o.result, cfg.Interval, clock.Now(), jitter())
+				st.next = clock.Now().Add(next)
+				if cfg.OnDeferred != nil {
+					cfg.OnDeferred(o.result, next)
+				}
+				refresh()
+				continue
+			}
+			failed := o.err != nil || o.result.Status == catalog.SyncFailed
 			var next time.Duration
 			if failed {
 				st.failures++

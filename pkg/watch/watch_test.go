@@ -325,7 +325,7 @@ func TestCancelDuringSlowSync(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	m := NewMetrics()
+	m := NewMetrics("test-instance")
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	get := func(path string) (int, string) {
