@@ -86,7 +86,7 @@ type Config struct {
 	// OnDeferred is called when another instance had the provider (its
 	// result's Deferred says why), with the delay until this one looks again.
 	OnDeferred func(r catalog.SyncResult, next time.Duration)
-	Logger   *slog.Logger
+	Logger     *slog.Logger
 }
 
 type state struct {
