@@ -343,6 +343,14 @@ func (s *Service) ShowProvider(ctx context.Context, name string) (provider.Provi
 		return p, err
 	}
 	p.SecretSource = s.effectiveSource(p)
+	if p.SecretSource != secret.SourceEnv {
+		// On a shared catalogue another host may have added the provider:
+		// its secret is in that host's keyring, not this one's.
+		if _, err := s.Secrets.Resolve(ctx, p); err != nil {
+			s.warn("this host has no secret for provider %q (%v): set %s, or store it here with `tykportal provider edit %s --secret-stdin`",
+				p.Name, err, secret.EnvName(p.Name), p.Name)
+		}
+	}
 	return p, nil
 }
 

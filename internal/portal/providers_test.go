@@ -607,3 +607,20 @@ func TestListAndShowProviders(t *testing.T) {
 		t.Errorf("show of a held state: %v", err)
 	}
 }
+
+// A provider added on another host sharing the catalogue: show says what
+// to set here, and still shows the record.
+func TestShowProviderWithoutSecretHere(t *testing.T) {
+	f := newFixture(t)
+	p := f.withProvider("prod")
+	p.SecretSource = "keyring"
+	f.update(func(tx store.Tx) error { return repo.PutProvider(tx, p) })
+	delete(f.secrets.m, "prod")
+	got, err := f.svc.ShowProvider(context.Background(), "prod")
+	if err != nil || got.Name != "prod" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if len(f.warnings) != 1 || !strings.Contains(f.warnings[0], "set TYKPORTAL_SECRET_PROD") || !strings.Contains(f.warnings[0], "provider edit prod --secret-stdin") {
+		t.Fatalf("warnings %q", f.warnings)
+	}
+}
