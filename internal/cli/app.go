@@ -18,6 +18,7 @@ import (
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
+	"github.com/tykportal/tykportal/pkg/secret"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
 	"github.com/tykportal/tykportal/pkg/store/pgstore"
@@ -321,6 +322,20 @@ func (a *App) confirm(question, flagHint string) error {
 		return nil
 	}
 	return errors.New("cancelled: nothing was changed")
+}
+
+// readHidden reads one line from the injected input without echo: a
+// terminal's echo is turned off for it; input that is no terminal (a test's
+// pipe) is read as a line.
+func (a *App) readHidden() ([]byte, error) {
+	if f, ok := a.IO.In.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
+		return term.ReadPassword(int(f.Fd()))
+	}
+	line, err := readLine(a.IO.In, secret.MaxLen+2)
+	if errors.Is(err, io.EOF) {
+		return nil, nil
+	}
+	return []byte(line), err
 }
 
 // readLine reads one line of at most max bytes, one byte at a time so that

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/tykportal/tykportal/internal/portal"
 	"github.com/tykportal/tykportal/pkg/catalog"
@@ -198,7 +196,7 @@ func (a *App) readSecret(name string, fromStdin bool) (portal.SecretInput, error
 		return portal.SecretInput{Value: line}, nil
 	case a.IO.InTTY:
 		fmt.Fprintf(a.IO.Err, "Dashboard API secret for %q (input hidden; empty to use %s): ", name, envName)
-		raw, err := term.ReadPassword(int(os.Stdin.Fd()))
+		raw, err := a.readHidden()
 		fmt.Fprintln(a.IO.Err)
 		if err != nil {
 			return portal.SecretInput{}, fmt.Errorf("read the secret: %w", err)

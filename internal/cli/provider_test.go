@@ -171,3 +171,14 @@ func TestProviderRemoveFlags(t *testing.T) {
 		}
 	}
 }
+
+// The secret prompt reads the App's own input, not the process's stdin.
+func TestPromptReadsInjectedInput(t *testing.T) {
+	a, _, errOut := testApp(nil)
+	a.IO.In = strings.NewReader("prompted-secret\n")
+	a.IO.InTTY = true
+	in, err := a.readSecret("prod", false)
+	if err != nil || in.Value != "prompted-secret" || !strings.Contains(errOut.String(), "input hidden") {
+		t.Fatalf("%+v %v %q", in, err, errOut.String())
+	}
+}
