@@ -23,6 +23,9 @@ import (
 	gosync "sync"
 	"syscall"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Config configures a client for one Dashboard.
@@ -334,7 +337,10 @@ func (c *Client) readErr(ctx context.Context, cl call, err error) error {
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	var se2 *jsontext.SyntacticError
+	var te2 *jsonv2.SemanticError
+	if errors.As(err, &se) || errors.As(err, &te) || errors.As(err, &se2) || errors.As(err, &te2) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return c.fail(cl, KindBadResponse, 0, "", fmt.Errorf("invalid or truncated JSON: %v", err))
 	}
 	var ne net.Error

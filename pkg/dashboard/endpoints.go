@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -60,6 +61,9 @@ func (c *Client) UpdatePolicy(ctx context.Context, p *Policy) error {
 	_, err := c.writeStatus(ctx, http.MethodPut, policiesPath+"/"+url.PathEscape(p.MID), nil, p)
 	return err
 }
+
+// errPartialPolicy is returned by UpdatePolicy for a policy from a list.
+var errPartialPolicy = errors.New("this policy came from a list, which does not keep every field; read it with GetPolicy before updating it")
 
 // DeletePolicy deletes a policy by its database id.
 func (c *Client) DeletePolicy(ctx context.Context, mid string) error {
@@ -127,6 +131,8 @@ func (w apiWrapper) api() API {
 	}
 	return a
 }
+
+func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
 
 // classicAuth maps a classic API definition's auth flags to Tyk's auth type
 // names. When several methods are on, base_identity_provided_by decides.

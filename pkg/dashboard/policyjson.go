@@ -2,331 +2,277 @@ package dashboard
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
-// The policy codec keeps every field it does not model, raw, and writes it
-// back untouched: an update is then a patch of the modelled fields only.
-// Numbers are read tolerantly because the Dashboard sends integers as floats
-// (2.592e+06) and some versions send numeric strings.
+// The policy codec is patch-only: every member it does not model, at the
+// top level, in an access_rights entry and in its limit, is kept raw and
+// written back as read, so that an update changes the modelled fields only.
+// The modelled fields are the tagged fields of Policy, AccessDefinition and
+// APILimit; the types below add the unmodelled members and the tolerant
+// readers, so a new field needs its tag and nothing else.
 
-var policyFields = map[string]bool{
-	"_id": true, "id": true, "name": true, "org_id": true, "rate": true, "per": true,
-	"quota_max": true, "quota_renewal_rate": true, "throttle_interval": true, "throttle_retry_limit": true,
-	"key_expires_in": true, "access_rights": true, "active": true, "is_inactive": true, "state": true,
-	"tags": true, "partitions": true, "meta_data": true, "last_updated": true, "auth_type": true,
+// readOptions read what a Dashboard sends as encoding/json read it, as the
+// Dashboard itself reads what it is sent: names match case-insensitively,
+// the last of duplicate names wins, a null leaves a value as it was, invalid
+// UTF-8 is accepted.
+var readOptions = json.JoinOptions(
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+	json.MatchCaseInsensitiveNames(true),
+	jsonv1.MatchCaseSensitiveDelimiter(true),
+	jsonv1.MergeWithLegacySemantics(true),
+	json.WithUnmarshalers(tolerantNumbers),
+)
+
+// writeOptions: sorted map keys, for requests that compare equal when the
+// policies do; unmodelled members written back as read, even with the
+// duplicate names or invalid UTF-8 readOptions accept. Nil lists and maps
+// are written as [] and {}, as the Dashboard writes them.
+var writeOptions = json.JoinOptions(
+	json.Deterministic(true),
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+)
+
+// The records' fields without their methods, for the codec to fill.
+type (
+	policyFields Policy
+	accessFields AccessDefinition
+	limitFields  APILimit
+)
+
+// withUnknown is a record on the wire: its fields, and beside them the
+// members it does not model.
+type withUnknown[T any] struct {
+	Fields  *T                         `json:",embed"`
+	Unknown *map[string]jsontext.Value `json:",embed"`
+}
+
+// policyJSON is a Policy on the wire. Its shallower _id and last_updated
+// take the place of the struct's own, to read them tolerantly.
+type policyJSON struct {
+	Fields      *policyFields              `json:",embed"`
+	MID         objectID                   `json:"_id,omitzero"`
+	LastUpdated flexString                 `json:"last_updated,omitzero"`
+	Unknown     *map[string]jsontext.Value `json:",embed"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (p *Policy) UnmarshalJSON(data []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
+	*p = Policy{}
+	w := policyJSON{Fields: (*policyFields)(p), Unknown: &p.extra}
+	if err := json.Unmarshal(data, &w, readOptions); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	*p = Policy{}
-	var err error
-	field := func(name string, dst func(json.RawMessage) error) {
-		if err != nil {
-			return
-		}
-		if v, ok := raw[name]; ok && !isNull(v) {
-			if e := dst(v); e != nil {
-				err = fmt.Errorf("policy field %q: %w", name, e)
-			}
-		}
-	}
-	field("_id", func(v json.RawMessage) error { return decodeObjectID(v, &p.MID) })
-	field("id", func(v json.RawMessage) error { return json.Unmarshal(v, &p.ID) })
-	field("name", func(v json.RawMessage) error { return json.Unmarshal(v, &p.Name) })
-	field("org_id", func(v json.RawMessage) error { return json.Unmarshal(v, &p.OrgID) })
-	field("rate", func(v json.RawMessage) error { return decodeFloat(v, &p.Rate) })
-	field("per", func(v json.RawMessage) error { return decodeFloat(v, &p.Per) })
-	field("quota_max", func(v json.RawMessage) error { return decodeInt(v, &p.QuotaMax) })
-	field("quota_renewal_rate", func(v json.RawMessage) error { return decodeInt(v, &p.QuotaRenewalRate) })
-	field("throttle_interval", func(v json.RawMessage) error { return decodeFloat(v, &p.ThrottleInterval) })
-	field("throttle_retry_limit", func(v json.RawMessage) error { return decodeInt(v, &p.ThrottleRetryLimit) })
-	field("key_expires_in", func(v json.RawMessage) error { return decodeInt(v, &p.KeyExpiresIn) })
-	field("access_rights", func(v json.RawMessage) error { return json.Unmarshal(v, &p.AccessRights) })
-	field("active", func(v json.RawMessage) error { return json.Unmarshal(v, &p.Active) })
-	field("is_inactive", func(v json.RawMessage) error { return json.Unmarshal(v, &p.IsInactive) })
-	field("state", func(v json.RawMessage) error { return json.Unmarshal(v, &p.State) })
-	field("tags", func(v json.RawMessage) error { return json.Unmarshal(v, &p.Tags) })
-	field("partitions", func(v json.RawMessage) error { return json.Unmarshal(v, &p.Partitions) })
-	field("meta_data", func(v json.RawMessage) error { return json.Unmarshal(v, &p.MetaData) })
-	field("last_updated", func(v json.RawMessage) error { return decodeStringOrNumber(v, &p.LastUpdated) })
-	field("auth_type", func(v json.RawMessage) error { return json.Unmarshal(v, &p.AuthType) })
-	if err != nil {
-		return err
-	}
+	p.MID, p.LastUpdated = string(w.MID), string(w.LastUpdated)
 	p.readAPIs = strings.Join(sortedKeys(p.AccessRights), ",")
-	for k, v := range raw {
-		if !policyFields[k] {
-			if p.extra == nil {
-				p.extra = map[string]json.RawMessage{}
-			}
-			p.extra[k] = v
-		}
-	}
 	return nil
 }
 
 // MarshalJSON implements json.Marshaler: the modelled fields from the
-// struct, every other field as it was read.
+// struct, every other member as it was read.
 func (p Policy) MarshalJSON() ([]byte, error) {
-	out := make(map[string]any, len(p.extra)+len(policyFields))
-	for k, v := range p.extra {
-		out[k] = v
-	}
-	if p.MID != "" {
-		out["_id"] = p.MID
-	}
-	out["id"] = p.ID
-	out["name"] = p.Name
-	out["org_id"] = p.OrgID
-	out["rate"] = p.Rate
-	out["per"] = p.Per
-	out["quota_max"] = p.QuotaMax
-	out["quota_renewal_rate"] = p.QuotaRenewalRate
-	out["throttle_interval"] = p.ThrottleInterval
-	out["throttle_retry_limit"] = p.ThrottleRetryLimit
-	out["key_expires_in"] = p.KeyExpiresIn
-	ar := p.AccessRights
-	if ar == nil {
-		ar = map[string]AccessDefinition{}
-	}
-	out["access_rights"] = ar
-	out["active"] = p.Active
-	out["is_inactive"] = p.IsInactive
-	if p.State != "" {
-		out["state"] = p.State
-	}
-	tags := p.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	out["tags"] = tags
-	out["partitions"] = p.Partitions
-	md := p.MetaData
-	if md == nil {
-		md = map[string]any{}
-	}
-	out["meta_data"] = md
-	if p.LastUpdated != "" {
-		out["last_updated"] = p.LastUpdated
-	}
-	if p.AuthType != "" {
-		out["auth_type"] = p.AuthType
-	}
+	extra := p.extra
 	// access_rights_array, when present, mirrors access_rights; after a
 	// change of APIs a stale copy would contradict it, so it is rebuilt.
-	if _, ok := p.extra["access_rights_array"]; ok && strings.Join(sortedKeys(ar), ",") != p.readAPIs {
-		arr := make([]AccessDefinition, 0, len(ar))
-		for _, k := range sortedKeys(ar) {
-			arr = append(arr, ar[k])
+	if _, ok := extra["access_rights_array"]; ok && strings.Join(sortedKeys(p.AccessRights), ",") != p.readAPIs {
+		arr := make([]AccessDefinition, 0, len(p.AccessRights))
+		for _, k := range sortedKeys(p.AccessRights) {
+			arr = append(arr, p.AccessRights[k])
 		}
-		out["access_rights_array"] = arr
-	}
-	return json.Marshal(out)
-}
-
-var accessFields = map[string]bool{
-	"api_id": true, "api_name": true, "versions": true, "allowed_urls": true, "limit": true,
-	"mcp_primitives": true, "mcp_access_rights": true, "json_rpc_methods": true, "json_rpc_methods_access_rights": true,
-}
-
-// UnmarshalJSON implements json.Unmarshaler, keeping unmodelled fields.
-func (a *AccessDefinition) UnmarshalJSON(data []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return fmt.Errorf("access definition: %w", err)
-	}
-	*a = AccessDefinition{}
-	type plain struct {
-		APIID       string       `json:"api_id"`
-		APIName     string       `json:"api_name"`
-		Versions    []string     `json:"versions"`
-		AllowedURLs []AccessSpec `json:"allowed_urls"`
-	}
-	var pl plain
-	if err := json.Unmarshal(data, &pl); err != nil {
-		return fmt.Errorf("access definition: %w", err)
-	}
-	a.APIID, a.APIName, a.Versions, a.AllowedURLs = pl.APIID, pl.APIName, pl.Versions, pl.AllowedURLs
-	if v, ok := raw["limit"]; ok && !isNull(v) {
-		var l APILimit
-		if err := l.decode(v); err != nil {
-			return err
-		}
-		a.Limit = &l
-	}
-	a.MCPPrimitives = raw["mcp_primitives"]
-	a.MCPAccessRights = raw["mcp_access_rights"]
-	a.JSONRPCMethods = raw["json_rpc_methods"]
-	a.JSONRPCMethodsAccessRights = raw["json_rpc_methods_access_rights"]
-	for k, v := range raw {
-		if !accessFields[k] {
-			if a.extra == nil {
-				a.extra = map[string]json.RawMessage{}
-			}
-			a.extra[k] = v
-		}
-	}
-	return nil
-}
-
-// MarshalJSON implements json.Marshaler.
-func (a AccessDefinition) MarshalJSON() ([]byte, error) {
-	out := make(map[string]any, len(a.extra)+8)
-	for k, v := range a.extra {
-		out[k] = v
-	}
-	out["api_id"] = a.APIID
-	out["api_name"] = a.APIName
-	versions := a.Versions
-	if versions == nil {
-		versions = []string{}
-	}
-	out["versions"] = versions
-	urls := a.AllowedURLs
-	if urls == nil {
-		urls = []AccessSpec{}
-	}
-	out["allowed_urls"] = urls
-	if a.Limit != nil {
-		out["limit"] = a.Limit
-	} else if _, had := a.extra["limit"]; !had {
-		out["limit"] = nil
-	}
-	for k, v := range map[string]json.RawMessage{
-		"mcp_primitives": a.MCPPrimitives, "mcp_access_rights": a.MCPAccessRights,
-		"json_rpc_methods": a.JSONRPCMethods, "json_rpc_methods_access_rights": a.JSONRPCMethodsAccessRights,
-	} {
-		if len(v) > 0 {
-			out[k] = v
-		}
-	}
-	return json.Marshal(out)
-}
-
-func (l *APILimit) decode(data json.RawMessage) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return fmt.Errorf("limit: %w", err)
-	}
-	fields := []struct {
-		name string
-		f    *float64
-		i    *int64
-	}{
-		{"rate", &l.Rate, nil}, {"per", &l.Per, nil}, {"throttle_interval", &l.ThrottleInterval, nil},
-		{"throttle_retry_limit", nil, &l.ThrottleRetryLimit}, {"quota_max", nil, &l.QuotaMax}, {"quota_renewal_rate", nil, &l.QuotaRenewalRate},
-	}
-	for _, f := range fields {
-		v, ok := raw[f.name]
-		if !ok || isNull(v) {
-			continue
-		}
-		var err error
-		if f.f != nil {
-			err = decodeFloat(v, f.f)
-		} else {
-			err = decodeInt(v, f.i)
-		}
+		raw, err := json.Marshal(arr, writeOptions)
 		if err != nil {
-			return fmt.Errorf("limit field %q: %w", f.name, err)
+			return nil, fmt.Errorf("policy access_rights_array: %w", err)
 		}
+		extra = maps.Clone(extra)
+		extra["access_rights_array"] = raw
 	}
-	return nil
+	w := policyJSON{Fields: (*policyFields)(&p), MID: objectID(p.MID), LastUpdated: flexString(p.LastUpdated), Unknown: &extra}
+	out, err := json.Marshal(&w, writeOptions)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return out, nil
 }
 
-func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
-
-func decodeFloat(v json.RawMessage, dst *float64) error {
-	v = bytes.TrimSpace(v)
-	var s string
-	switch {
-	case len(v) > 0 && v[0] == '"':
-		var ok bool
-		if s, ok = plainString(v); !ok {
-			if err := json.Unmarshal(v, &s); err != nil {
-				return err
-			}
-		}
-	default:
-		s = string(v)
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return fmt.Errorf("not a number: %.40s", string(v))
-	}
-	*dst = f
-	return nil
+// UnmarshalJSONFrom implements json.UnmarshalerFrom, keeping unmodelled members.
+func (a *AccessDefinition) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*a = AccessDefinition{}
+	return json.UnmarshalDecode(dec, &withUnknown[accessFields]{(*accessFields)(a), &a.extra})
 }
 
-func decodeInt(v json.RawMessage, dst *int64) error {
-	var f float64
-	if err := decodeFloat(v, &f); err != nil {
+// MarshalJSONTo implements json.MarshalerTo.
+func (a AccessDefinition) MarshalJSONTo(enc *jsontext.Encoder) error {
+	return json.MarshalEncode(enc, &withUnknown[accessFields]{(*accessFields)(&a), &a.extra})
+}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom, keeping unmodelled members.
+func (l *APILimit) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*l = APILimit{}
+	return json.UnmarshalDecode(dec, &withUnknown[limitFields]{(*limitFields)(l), &l.extra})
+}
+
+// MarshalJSONTo implements json.MarshalerTo.
+func (l APILimit) MarshalJSONTo(enc *jsontext.Encoder) error {
+	return json.MarshalEncode(enc, &withUnknown[limitFields]{(*limitFields)(&l), &l.extra})
+}
+
+// listOptions read the items of a list: as readOptions, but a policy in
+// its listed form.
+var listOptions = json.JoinOptions(readOptions, json.WithUnmarshalers(json.JoinUnmarshalers(
+	tolerantNumbers,
+	json.UnmarshalFromFunc(unmarshalListedPolicy),
+	json.UnmarshalFromFunc(unmarshalListedAccess),
+)))
+
+// listedPolicy is a policy of a list. Sync only reads lists, and needs the
+// modelled fields but neither a raw copy of every other member, nor path
+// permissions and limits, nor more of meta_data than the operation marker.
+// A listed policy is marked partial, and UpdatePolicy refuses it: an update
+// starts from GetPolicy.
+type listedPolicy struct {
+	Fields      *policyFields `json:",embed"`
+	MID         objectID      `json:"_id"`
+	LastUpdated flexString    `json:"last_updated"`
+	MetaData    markerMeta    `json:"meta_data"`
+}
+
+func unmarshalListedPolicy(dec *jsontext.Decoder, p *Policy) error {
+	*p = Policy{partial: true}
+	w := listedPolicy{Fields: (*policyFields)(p)}
+	if err := json.UnmarshalDecode(dec, &w); err != nil {
 		return err
 	}
-	if f > math.MaxInt64 || f < math.MinInt64 {
-		return fmt.Errorf("number out of range: %.40s", string(v))
+	p.MID, p.LastUpdated = string(w.MID), string(w.LastUpdated)
+	if w.MetaData != "" {
+		p.MetaData = map[string]any{OperationMarkerField: string(w.MetaData)}
 	}
-	*dst = int64(math.Round(f))
 	return nil
 }
 
-// plainString returns the contents of a JSON string that needs no
-// unescaping (no backslash, valid UTF-8): most strings, decoded without a
-// nested json.Unmarshal. v has been validated as JSON by the caller's decoder.
-func plainString(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return "", false
-	}
-	in := v[1 : len(v)-1]
-	if bytes.IndexByte(in, '\\') >= 0 || !utf8.Valid(in) {
-		return "", false
-	}
-	return string(in), true
+// listedAccess is an access_rights entry of a listed policy.
+type listedAccess struct {
+	Fields      *accessFields `json:",embed"`
+	AllowedURLs skipped       `json:"allowed_urls"`
+	Limit       skipped       `json:"limit"`
 }
 
-func decodeStringOrNumber(v json.RawMessage, dst *string) error {
-	v = bytes.TrimSpace(v)
-	if s, ok := plainString(v); ok {
-		*dst = s
-		return nil
+func unmarshalListedAccess(dec *jsontext.Decoder, a *AccessDefinition) error {
+	*a = AccessDefinition{}
+	return json.UnmarshalDecode(dec, &listedAccess{Fields: (*accessFields)(a)})
+}
+
+// skipped is a member passed over unread.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return dec.SkipValue() }
+
+// markerMeta is the operation marker of a listed policy's meta_data. No
+// other meta_data, not even one that is not an object, fails a list.
+type markerMeta string
+
+func (m *markerMeta) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil || !bytes.Contains(v, []byte(OperationMarkerField)) {
+		return err // nearly every policy: no nested decode
 	}
-	if len(v) > 0 && v[0] == '"' {
-		return json.Unmarshal(v, dst)
+	var meta struct {
+		Marker any `json:"tykportal_operation"`
 	}
-	var n json.Number
-	if err := json.Unmarshal(v, &n); err != nil {
-		return fmt.Errorf("not a string or number")
+	if json.Unmarshal(v, &meta, dec.Options()) == nil {
+		s, _ := meta.Marker.(string)
+		*m = markerMeta(s)
 	}
-	*dst = n.String()
 	return nil
 }
 
-// decodeObjectID reads a Mongo id sent as a string or as {"$oid": "..."}.
-func decodeObjectID(v json.RawMessage, dst *string) error {
-	v = bytes.TrimSpace(v)
-	if len(v) > 0 && v[0] == '{' {
-		var o struct {
-			OID string `json:"$oid"`
+// objectID is a Mongo id, sent as "hex" or as {"$oid":"hex"}.
+type objectID string
+
+func (o *objectID) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch dec.PeekKind() {
+	case 'n':
+		return dec.SkipValue()
+	case '{':
+		var id struct {
+			OID *string `json:"$oid"`
 		}
-		if err := json.Unmarshal(v, &o); err != nil {
+		id.OID = (*string)(o)
+		return json.UnmarshalDecode(dec, &id)
+	}
+	return json.UnmarshalDecode(dec, (*string)(o))
+}
+
+// flexString is a string that may be sent as a number (last_updated, unix
+// seconds), kept as the number's text.
+type flexString string
+
+func (s *flexString) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() != '0' {
+		return json.UnmarshalDecode(dec, (*string)(s))
+	}
+	v, err := dec.ReadValue()
+	*s = flexString(v)
+	return err
+}
+
+var errNotNumber = errors.New("not a number")
+
+// tolerantNumbers read every float64 and int64 from a JSON number or from
+// a string holding one: the Dashboard sends integers as floats (2.592e+06)
+// and some versions send numeric strings. An int64 takes the nearest
+// integer.
+var tolerantNumbers = json.JoinUnmarshalers(
+	json.UnmarshalFromFunc(func(dec *jsontext.Decoder, dst *float64) error {
+		f, ok, err := readNumber(dec)
+		if ok {
+			*dst = f
+		}
+		return err
+	}),
+	json.UnmarshalFromFunc(func(dec *jsontext.Decoder, dst *int64) error {
+		f, ok, err := readNumber(dec)
+		switch f = math.Round(f); {
+		case !ok:
 			return err
+		case f >= math.MaxInt64 || f < math.MinInt64:
+			return fmt.Errorf("%w in the range of int64: %g", errNotNumber, f)
 		}
-		*dst = o.OID
+		*dst = int64(f)
 		return nil
+	}),
+)
+
+// readNumber reads a number, or a string holding one in Go's syntax for
+// floats; ok is false for null, which leaves a value as it was.
+func readNumber(dec *jsontext.Decoder) (f float64, ok bool, err error) {
+	v, err := dec.ReadValue()
+	if err != nil || v.Kind() == 'n' {
+		return 0, false, err
 	}
-	if s, ok := plainString(v); ok {
-		*dst = s
-		return nil
+	switch v.Kind() {
+	case '0':
+		f, err = strconv.ParseFloat(string(v), 64)
+	case '"':
+		var s string
+		if err = json.Unmarshal(v, &s, jsontext.AllowInvalidUTF8(true)); err == nil {
+			f, err = strconv.ParseFloat(s, 64)
+		}
+	default:
+		err = errNotNumber
 	}
-	return json.Unmarshal(v, dst)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false, fmt.Errorf("%w: %.40s", errNotNumber, v)
+	}
+	return f, true, nil
 }

@@ -103,3 +103,37 @@ func TestListEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// The patch-only guarantee at every level: a policy read and written back
+// unchanged keeps every member it does not model, at the top, in each
+// access_rights entry and in each entry's limit, with its value.
+func TestRoundTripKeepsUnknownMembers(t *testing.T) {
+	in := `{"_id":"5fd202b669710900018bc19c","id":"","name":"p","org_id":"o","rate":-1,"per":-1,"quota_max":-1,
+	"quota_renewal_rate":-1,"throttle_interval":-1,"throttle_retry_limit":-1,"key_expires_in":0,"active":true,"is_inactive":false,
+	"state":"active","tags":["portal"],"partitions":{"quota":false,"rate_limit":false,"complexity":false,"acl":true,"per_api":true},
+	"meta_data":{"owner":"team","cost":42,"nested":{"a":[1,"b",null]}},"last_updated":"1607598779","auth_type":"authToken",
+	"graphql_access_rights":{"a":{"types":[]}},"max_query_depth":-1,"hmac_enabled":false,"smoothing":null,
+	"access_rights":{"a":{"api_id":"a","api_name":"A","versions":["Default"],"allowed_urls":[{"url":"/x","methods":["GET"]}],
+		"restricted_types":[],"field_access_rights":[],"allowance_scope":"per_api","disable_introspection":true,
+		"mcp_primitives":{"tools":{"allowed":["t"]}},
+		"limit":{"rate":10,"per":1,"throttle_interval":-1,"throttle_retry_limit":-1,"quota_max":100,"quota_renewal_rate":3600,
+			"set_by_policy":true,"smoothing":{"enabled":true,"threshold":5},"max_query_depth":-1}}}}`
+	var p Policy
+	if err := json.Unmarshal([]byte(in), &p); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got any
+	if err := json.Unmarshal([]byte(in), &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip changed the policy:\nin  %s\nout %s", in, out)
+	}
+}

@@ -1,13 +1,18 @@
 package dashboard
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
 
 // Policy is a Tyk Dashboard security policy as /api/portal/policies returns it.
 //
-// Only the fields tykportal reads or owns are modelled. Every other field the
-// Dashboard sends is kept verbatim in extra and written back on encode, so an
-// update never drops path-based permissions, GraphQL settings or fields a newer
-// Dashboard adds (the reference portal lost them by overwriting whole policies).
+// Only the fields tykportal reads or owns are modelled, by their tags (see
+// policyjson.go). Every other field the Dashboard sends is kept verbatim in
+// extra and written back on encode, so an update never drops path-based
+// permissions, GraphQL settings or fields a newer Dashboard adds (the
+// reference portal lost them by overwriting whole policies).
 type Policy struct {
 	MID                string                      `json:"_id"` // database id, used in REST paths
 	ID                 string                      `json:"id"`  // custom id; may be empty
@@ -23,16 +28,16 @@ type Policy struct {
 	AccessRights       map[string]AccessDefinition `json:"access_rights"`
 	Active             bool                        `json:"active"`
 	IsInactive         bool                        `json:"is_inactive"`
-	State              string                      `json:"state"` // "active", "draft" or "deny"
+	State              string                      `json:"state,omitzero"` // "active", "draft" or "deny"
 	Tags               []string                    `json:"tags"`
 	Partitions         Partitions                  `json:"partitions"`
 	MetaData           map[string]any              `json:"meta_data"`
 	LastUpdated        string                      `json:"last_updated"` // unix seconds, as a string
-	AuthType           string                      `json:"auth_type"`
+	AuthType           string                      `json:"auth_type,omitzero"`
 
 	// extra holds every top-level field not modelled above, raw, so that a
 	// decode/encode round trip keeps it untouched.
-	extra map[string]json.RawMessage
+	extra map[string]jsontext.Value
 	// readAPIs is the access_rights key set as read, to tell whether the
 	// API list changed before rewriting access_rights_array.
 	readAPIs string
@@ -68,12 +73,12 @@ type AccessDefinition struct {
 	Limit       *APILimit    `json:"limit"`
 	// MCP proxies are not listed by /api/apis, so a policy's access to one is
 	// known only from these entries (Tyk 5.12+).
-	MCPPrimitives              json.RawMessage `json:"mcp_primitives,omitempty"`
-	MCPAccessRights            json.RawMessage `json:"mcp_access_rights,omitempty"`
-	JSONRPCMethods             json.RawMessage `json:"json_rpc_methods,omitempty"`
-	JSONRPCMethodsAccessRights json.RawMessage `json:"json_rpc_methods_access_rights,omitempty"`
+	MCPPrimitives              json.RawMessage `json:"mcp_primitives,omitzero"`
+	MCPAccessRights            json.RawMessage `json:"mcp_access_rights,omitzero"`
+	JSONRPCMethods             json.RawMessage `json:"json_rpc_methods,omitzero"`
+	JSONRPCMethodsAccessRights json.RawMessage `json:"json_rpc_methods_access_rights,omitzero"`
 
-	extra map[string]json.RawMessage
+	extra map[string]jsontext.Value
 }
 
 // IsMCP reports whether this entry grants access to an MCP proxy: any MCP or
@@ -96,6 +101,7 @@ type AccessSpec struct {
 }
 
 // APILimit is a per-API limit inside an access definition.
+// Unmodelled fields are preserved like Policy's.
 type APILimit struct {
 	Rate               float64 `json:"rate"`
 	Per                float64 `json:"per"`
@@ -103,7 +109,14 @@ type APILimit struct {
 	ThrottleRetryLimit int64   `json:"throttle_retry_limit"`
 	QuotaMax           int64   `json:"quota_max"`
 	QuotaRenewalRate   int64   `json:"quota_renewal_rate"`
+
+	extra map[string]jsontext.Value
 }
+
+// OperationMarkerField is the meta_data field in which tykportal marks the
+// objects it creates (see catalog.Operation). The list path keeps only it
+// of a policy's meta_data.
+const OperationMarkerField = "tykportal_operation"
 
 // API is the part of a Dashboard API definition tykportal needs.
 type API struct {
