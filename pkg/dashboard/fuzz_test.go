@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/tykportal/tykportal/pkg/dashboard/internal/fastrecord"
 )
 
 // FuzzDecodePolicy: decoding never panics, and decode → encode → decode is
@@ -112,8 +114,66 @@ func FuzzListedPolicy(f *testing.F) {
 	})
 }
 
-// FuzzAPIEntry: an entry of the API list decodes exactly as encoding/json
-// decodes it: the same value, and an error whenever it errs.
+// FuzzFastPolicy: whatever the fast path of a list reads, it reads as the
+// library does. The fuzzed member goes into a usual listed policy, at the
+// top or in one of its objects, so that most inputs reach the fast path.
+func FuzzFastPolicy(f *testing.F) {
+	for _, seed := range []struct {
+		where       uint8
+		name, value string
+	}{
+		{0, "name", `"p \"q\" \u00e9 \ud800"`}, {0, "rate", `1e3`}, {0, "quota_max", `2.5`}, {0, "quota_max", `"1"`},
+		{0, "_id", `{"$oid":"x"}`}, {0, "Name", `"x"`}, {0, "tags", `["a",null]`}, {0, "last_updated", `-1.5e3`},
+		{0, "access_rights", `{"b":null}`}, {0, "partitions", `null`}, {0, "unknown", `[{"a":"]}"}]`},
+		{1, "limit", `{"rate":"x"}`}, {1, "mcp_primitives", `{ "a" : [1] }`}, {1, "versions", `null`},
+		{2, "acl", `true`}, {2, "ACL", `false`}, {3, OperationMarkerField, `"op-2"`}, {3, OperationMarkerField, `7`},
+	} {
+		f.Add(seed.where, seed.name, []byte(seed.value))
+	}
+	f.Fuzz(func(t *testing.T, where uint8, name string, value []byte) {
+		member := string(jsontext.Value(`"`+name+`"`)) + ":" + string(value)
+		objects := []string{"", "", "", ""}
+		objects[where%4] = "," + member
+		raw := []byte(`{"_id":"5fd202b669710900018bc19c","name":"p","rate":-1,"quota_max":-1,"tags":["portal"],"state":"active",` +
+			`"access_rights":{"a":{"api_id":"a","api_name":"A","versions":["Default"],"allowed_urls":[]` + objects[1] + `}},` +
+			`"partitions":{"quota":false` + objects[2] + `},"meta_data":{"tykportal_operation":"op-1"` + objects[3] + `}` + objects[0] + `}`)
+		if !jsontext.Value(raw).IsValid(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)) {
+			return // the list reader would have failed
+		}
+		var s fastrecord.Scanner
+		fast := Policy{partial: true}
+		if !fastrecord.Decode(&s, raw, fastPolicy, &fast) {
+			return
+		}
+		var lib Policy
+		if err := jsonv2.Unmarshal(raw, &lib, listOptions); err != nil {
+			t.Fatalf("%s: the fast path reads it, the library fails: %v", raw, err)
+		}
+		if !reflect.DeepEqual(fast, lib) {
+			t.Fatalf("%s:\nfast    %+v\nlibrary %+v", raw, fast, lib)
+		}
+	})
+}
+
+// The fast path has a table for every record it reads, each covering every
+// field the library reads: a field added to Policy and missing from
+// listfast.go's tables turns the fast path off.
+func TestFastPathOn(t *testing.T) {
+	if fastPolicy == nil || fastAccess == nil || fastPartitions == nil || fastAPI == nil || fastAPIDefinition == nil {
+		t.Fatalf("a fast table lacks a field of its record: policy %v, access %v, partitions %v, API %v, API definition %v",
+			fastPolicy != nil, fastAccess != nil, fastPartitions != nil, fastAPI != nil, fastAPIDefinition != nil)
+	}
+	var s fastrecord.Scanner
+	p := Policy{partial: true}
+	item := `{"_id":"5fd202b669710900018bc19c","id":"","name":"policy-1","org_id":"o","rate":-1,"per":-1,"quota_max":-1,"quota_renewal_rate":-1,"throttle_interval":-1,"throttle_retry_limit":-1,"key_expires_in":0,"tags":["portal"],"partitions":{"acl":true,"quota":false,"rate_limit":false,"complexity":false,"per_api":false},"access_rights":{"api1":{"api_id":"api1","api_name":"API","versions":["Default"],"allowed_urls":[],"limit":null}},"meta_data":{"tykportal_operation":"op-1"},"active":true,"is_inactive":false,"state":"active","last_updated":"1700000000","date_created":"2024-01-01T00:00:00Z","max_query_depth":-1,"graphql_access_rights":{}}`
+	if !fastrecord.Decode(&s, []byte(item), fastPolicy, &p) || p.Name != "policy-1" || p.MetaData[OperationMarkerField] != "op-1" || p.AccessRights["api1"].Versions[0] != "Default" {
+		t.Fatalf("the usual listed policy is not read by the fast path: %+v", p)
+	}
+}
+
+// FuzzAPIEntry: an entry of the API list decodes, by the fast path or the
+// library, exactly as encoding/json decodes it: the same value, and an
+// error whenever it errs.
 func FuzzAPIEntry(f *testing.F) {
 	f.Add([]byte(`{"api_definition":{"id":"5fd202b669710900018bc19c","api_id":"a1","name":"n","org_id":"o","active":true,"use_standard_auth":true,"proxy":{"listen_path":"/x/"},"external_oauth":{"enabled":true},"base_identity_provided_by":"auth_token"},"categories":[],"created_at":"2024-01-01T00:00:00Z","user_owners":[]}`))
 	f.Add([]byte(`{"api_definition":{"is_oas":true,"name":"o\u00e9"},"oas":{"x-tyk-api-gateway":{"info":{"name":"n","id":"i"}}}}`))
@@ -122,8 +182,11 @@ func FuzzAPIEntry(f *testing.F) {
 	f.Add([]byte(`{"api_definition":{"active":"yes"}}`))
 	f.Add([]byte(`{"api_definition":{"name":"a"},"api_definition":{"api_id":"b","name":null}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return // the list reader fails first
+		}
 		var got, ref apiWrapper
-		err := jsonv2.Unmarshal(data, &got, listOptions)
+		err := decodeListItem(new(fastrecord.Scanner), bytes.TrimSpace(data), &got)
 		errRef := json.Unmarshal(data, &ref)
 		if (err == nil) != (errRef == nil) {
 			t.Fatalf("%q: error %v, encoding/json error %v", data, err, errRef)

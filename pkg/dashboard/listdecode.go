@@ -12,6 +12,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	jsonv1 "github.com/go-json-experiment/json/v1"
+	"github.com/tykportal/tykportal/pkg/dashboard/internal/fastrecord"
 )
 
 // decodeList reads {"<itemsKey>":[...],"<pages>":N} as it arrives and
@@ -189,9 +190,10 @@ func (b *batches[T]) startWorkers() {
 
 func (c *batch[T]) decode() {
 	c.items = make([]T, len(c.ends))
+	var s fastrecord.Scanner
 	start := 0
 	for i, end := range c.ends {
-		if err := json.Unmarshal(c.data[start:end], &c.items[i], listOptions); err != nil {
+		if err := decodeListItem(&s, c.data[start:end], &c.items[i]); err != nil {
 			c.items, c.err = nil, err
 			return
 		}
@@ -223,4 +225,20 @@ func (b *batches[T]) finish() ([]T, error) {
 		items = append(items, c.items...)
 	}
 	return items, nil
+}
+
+// decodeListItem decodes one raw item of a list; a policy or an API by the
+// fast path when it can (listfast.go).
+func decodeListItem[T any](s *fastrecord.Scanner, raw []byte, item *T) error {
+	switch it := any(item).(type) {
+	case *Policy:
+		if *it = (Policy{partial: true}); fastPolicy != nil && fastrecord.Decode(s, raw, fastPolicy, it) {
+			return nil
+		}
+	case *apiWrapper:
+		if *it = (apiWrapper{}); fastAPI != nil && fastrecord.Decode(s, raw, fastAPI, it) {
+			return nil
+		}
+	}
+	return json.Unmarshal(raw, item, listOptions)
 }
