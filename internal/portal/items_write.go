@@ -221,6 +221,7 @@ func editItem[T any, P Entry[T]](ctx context.Context, s *Service, o ItemChanges,
 		}
 	}
 	remoteChange := o.Name != nil || e.changes
+	var pol *dashboard.Policy
 	if remoteChange {
 		p, c, err := s.providerAndClient(ctx, b.Provider)
 		if err != nil {
@@ -231,7 +232,7 @@ func editItem[T any, P Entry[T]](ctx context.Context, s *Service, o ItemChanges,
 				return it, err
 			}
 		}
-		pol, err := patchPolicy(ctx, c, p.Name, b.PolicyMID, func(pol *dashboard.Policy) {
+		pol, err = patchPolicy(ctx, c, p.Name, b.PolicyMID, func(pol *dashboard.Policy) {
 			if o.Name != nil {
 				pol.Name = *o.Name
 			}
@@ -242,14 +243,29 @@ func editItem[T any, P Entry[T]](ctx context.Context, s *Service, o ItemChanges,
 		if err != nil {
 			return it, err
 		}
-		setIf(&b.Name, o.Name)
-		e.record(P(&it), pol)
 	}
-	setIf(&b.DisplayName, o.DisplayName)
-	setIf(&b.Description, o.Description)
-	b.Placeholder = false
-	P(&it).Times().UpdatedAt = s.now()
-	if err := s.update(ctx, func(tx store.Tx) error { return repo.PutItem[T, P](tx, k, &it) }); err != nil {
+	// The changes go onto the record as committed now, not as read above:
+	// an edit of other fields committed meanwhile (another admin, another
+	// host sharing the catalogue) is kept, not overwritten.
+	now := s.now()
+	err = s.update(ctx, func(tx store.Tx) error {
+		cur, err := repo.GetItem[T](tx, k, o.ID)
+		if err != nil {
+			return err
+		}
+		cb := P(&cur).Base()
+		if remoteChange {
+			setIf(&cb.Name, o.Name)
+			e.record(P(&cur), pol)
+		}
+		setIf(&cb.DisplayName, o.DisplayName)
+		setIf(&cb.Description, o.Description)
+		cb.Placeholder = false
+		P(&cur).Times().UpdatedAt = now
+		it = cur
+		return repo.PutItem[T, P](tx, k, &cur)
+	})
+	if err != nil {
 		if remoteChange {
 			// The next sync brings the Dashboard's fields back.
 			return it, fmt.Errorf("the policy was updated in the Dashboard, but saving locally failed: %w; run `tykportal sync` to bring the local record in step", err)

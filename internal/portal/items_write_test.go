@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
@@ -645,5 +646,42 @@ func TestWriteWithoutState(t *testing.T) {
 	}
 	if f.stateBytes() != "" {
 		t.Error("a state was written")
+	}
+}
+
+// An edit committed by another admin between this edit's read and its
+// write (here, while this one patches the Dashboard) is kept: the edit
+// writes its own fields onto the record as committed, not a stale copy.
+func TestEditKeepsAConcurrentEdit(t *testing.T) {
+	f := syncedFixture(t)
+	ctx := context.Background()
+	prods, err := ListItems[catalog.Product](ctx, f.svc, ListOptions{Provider: "prod"})
+	if err != nil || len(prods) == 0 {
+		t.Fatal(prods, err)
+	}
+	id := prods[0].ID
+	build := f.svc.Dashboard
+	f.svc.Dashboard = func(p provider.Provider, sec string) (*dashboard.Client, error) {
+		// The other admin's edit lands while this one talks to the Dashboard.
+		f.update(func(tx store.Tx) error {
+			cur, err := repo.GetProduct(tx, id)
+			if err != nil {
+				return err
+			}
+			cur.Description = "set by the other admin"
+			return repo.PutProduct(tx, cur)
+		})
+		return build(p, sec)
+	}
+	name, display := "Renamed product", "Shown name"
+	got, err := f.svc.EditProduct(ctx, EditProductOptions{ItemChanges: ItemChanges{ID: id, Name: &name, DisplayName: &display}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := ShowItem[catalog.Product](ctx, f.svc, id)
+	for _, p := range []catalog.Product{got, again} {
+		if p.Name != name || p.DisplayName != display || p.Description != "set by the other admin" {
+			t.Fatalf("after the edit: name %q display %q description %q; the other admin's description was lost", p.Name, p.DisplayName, p.Description)
+		}
 	}
 }
