@@ -189,11 +189,17 @@ func (s *Service) EditProvider(ctx context.Context, opts EditProviderOptions) (p
 			s.removeSecret(ctx, before)
 		}
 	}
+	// The settings go onto the record as committed now: a sync that
+	// finished meanwhile (another host's, a watch's) keeps its outcome.
 	err = s.update(ctx, func(tx store.Tx) error {
-		if _, err := repo.GetProvider(tx, p.Name); err != nil {
+		cur, err := repo.GetProvider(tx, p.Name)
+		if err != nil {
 			return err
 		}
-		return repo.PutProvider(tx, p)
+		cur.URL, cur.GatewayURL, cur.OrgID, cur.PolicyTags = p.URL, p.GatewayURL, p.OrgID, p.PolicyTags
+		cur.InsecureSkipVerify, cur.CAFile, cur.SecretSource = p.InsecureSkipVerify, p.CAFile, p.SecretSource
+		p = cur
+		return repo.PutProvider(tx, cur)
 	})
 	if err != nil {
 		return p, fmt.Errorf("save provider %q: %w", p.Name, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tykportal/tykportal/pkg/catalog"
+	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
@@ -622,5 +623,38 @@ func TestShowProviderWithoutSecretHere(t *testing.T) {
 	}
 	if len(f.warnings) != 1 || !strings.Contains(f.warnings[0], "set TYKPORTAL_SECRET_PROD") || !strings.Contains(f.warnings[0], "provider edit prod --secret-stdin") {
 		t.Fatalf("warnings %q", f.warnings)
+	}
+}
+
+// A sync's outcome committed while an edit checks the connection (another
+// host's sync, a watch) is kept: the edit writes its settings onto the
+// record as committed.
+func TestEditProviderKeepsAConcurrentSync(t *testing.T) {
+	f := newFixture(t)
+	f.withProvider("prod")
+	ctx := context.Background()
+	build := f.svc.Dashboard
+	f.svc.Dashboard = func(p provider.Provider, sec string) (*dashboard.Client, error) {
+		f.update(func(tx store.Tx) error {
+			cur, err := repo.GetProvider(tx, "prod")
+			if err != nil {
+				return err
+			}
+			at := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+			cur.Status, cur.LastSyncAt = provider.StatusUp, &at
+			return repo.PutProvider(tx, cur)
+		})
+		return build(p, sec)
+	}
+	url := f.sim.URL + "/"
+	got, err := f.svc.EditProvider(ctx, EditProviderOptions{Name: "prod", Changes: ProviderChanges{URL: &url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := f.svc.ShowProvider(ctx, "prod")
+	for _, p := range []provider.Provider{got, again} {
+		if p.Status != provider.StatusUp || p.LastSyncAt == nil {
+			t.Fatalf("the sync's outcome was written over: status %q, last sync %v", p.Status, p.LastSyncAt)
+		}
 	}
 }
