@@ -145,6 +145,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		a.watchCommand(),
 		a.doctorCommand(),
 		a.dbCommand(),
+		a.exportCommand(),
 	)
 	wrapArgs(root)
 	rejectUnknownSubcommands(root)
