@@ -145,7 +145,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		a.watchCommand(),
 		a.doctorCommand(),
 		a.dbCommand(),
-		a.exportCommand(),
+		a.exportCommand(), a.diffCommand(), a.applyCommand(),
 	)
 	wrapArgs(root)
 	rejectUnknownSubcommands(root)

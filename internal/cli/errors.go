@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 )
@@ -16,11 +17,16 @@ func usageError(err error) error { return catalog.WithCode(catalog.CodeInvalid, 
 
 // ExitCode maps an error to tykportal's exit codes by its code (see
 // catalog.Code): 2 for usage errors, invalid input and unknown or duplicate
-// objects, all found before anything was written; 1 for everything else.
-// This is the only place that decides it.
+// objects, all found before anything was written; 3 when `diff` or `apply
+// --dry-run` found changes pending; 1 for everything else. This is the only
+// place that decides it.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
+	}
+	var pending *pendingError
+	if errors.As(err, &pending) {
+		return 3
 	}
 	switch catalog.CodeOf(err) {
 	case catalog.CodeInvalid, catalog.CodeUnknown, catalog.CodeExists:
@@ -31,3 +37,11 @@ func ExitCode(err error) int {
 
 // errCancelled is a confirmation answered no: nothing was changed.
 var errCancelled = errors.New("cancelled: nothing was changed")
+
+// pendingError is the outcome of a `diff` or `apply --dry-run` that found
+// changes to make: exit 3, as `terraform plan -detailed-exitcode` does.
+type pendingError struct{ n int }
+
+func (e *pendingError) Error() string {
+	return fmt.Sprintf("%d change(s) pending; run `tykportal apply -f FILE` to make them", e.n)
+}
