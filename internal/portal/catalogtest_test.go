@@ -5,6 +5,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/repo"
+	tpsync "github.com/tykportal/tykportal/pkg/sync"
 )
 
 // Helpers of the catalogue-as-code tests (export, diff, apply).
@@ -34,3 +35,5 @@ func (f *fixture) writes() int {
 	}
 	return n
 }
+
+func syncOpts() tpsync.Options { return tpsync.Options{} }
