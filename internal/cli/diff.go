@@ -32,8 +32,14 @@ func (f *applyFlags) options(a *App) (portal.ApplyOptions, error) {
 	if f.file == "" {
 		return o, usageErrorf("-f FILE is required (a document written by `tykportal export`)")
 	}
-	var data []byte
 	var err error
+	if o.ProviderMap, err = parseMap("--provider-map", f.providerMap); err != nil {
+		return o, err
+	}
+	if o.APIMap, err = parseMap("--api-map", f.apiMap); err != nil {
+		return o, err
+	}
+	var data []byte
 	if f.file == "-" {
 		data, err = io.ReadAll(io.LimitReader(a.IO.In, 64<<20))
 	} else {
@@ -51,12 +57,6 @@ func (f *applyFlags) options(a *App) (portal.ApplyOptions, error) {
 		return o, err
 	}
 	o.File, o.Doc = name, doc
-	if o.ProviderMap, err = parseMap("--provider-map", f.providerMap); err != nil {
-		return o, err
-	}
-	if o.APIMap, err = parseMap("--api-map", f.apiMap); err != nil {
-		return o, err
-	}
 	return o, nil
 }
 

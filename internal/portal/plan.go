@@ -164,7 +164,7 @@ func (s *Service) plan(ctx context.Context, o ApplyOptions) (*Plan, error) {
 		pl.Providers = append(pl.Providers, *pp)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %s: %s; nothing was changed", catalog.ErrInvalid, o.File, strings.Join(errs, "; "))
+		return nil, fmt.Errorf("%w: %s; nothing was changed", catalog.ErrInvalid, strings.Join(errs, "; "))
 	}
 	sort.SliceStable(pl.Providers, func(i, j int) bool { return pl.Providers[i].Provider < pl.Providers[j].Provider })
 	for _, pp := range pl.Providers {
@@ -269,7 +269,7 @@ func (s *Service) planProvider(ctx context.Context, o ApplyOptions, pd ProviderD
 		resolved, rerrs := resolveAPIs(d, apis, o.APIMap, p.Name)
 		if len(rerrs) > 0 {
 			for _, e := range rerrs {
-				errs = append(errs, fmt.Sprintf("line %d: product %q: %s", d.line, d.Name, e))
+				errs = append(errs, fmt.Sprintf("%s:%d: product %q: %s", o.File, d.line, d.Name, e))
 			}
 			continue
 		}
@@ -278,11 +278,11 @@ func (s *Service) planProvider(ctx context.Context, o ApplyOptions, pd ProviderD
 			ids[i] = a.ID
 		}
 		if _, err := catalog.CheckProductAPIs(ids, policy.APIs(apis)); err != nil {
-			errs = append(errs, fmt.Sprintf("line %d: product %q: %s", d.line, d.Name, unwrapInvalid(err)))
+			errs = append(errs, fmt.Sprintf("%s:%d: product %q: %s", o.File, d.line, d.Name, unwrapInvalid(err)))
 			continue
 		}
 		if resolved[0].AuthType != d.AuthType {
-			errs = append(errs, fmt.Sprintf("line %d: product %q has auth_type %s, but its APIs in provider %q use %s", d.line, d.Name, d.AuthType, p.Name, resolved[0].AuthType))
+			errs = append(errs, fmt.Sprintf("%s:%d: product %q has auth_type %s, but its APIs in provider %q use %s", o.File, d.line, d.Name, d.AuthType, p.Name, resolved[0].AuthType))
 			continue
 		}
 		st := &itemStep{kind: repo.ProductKind, name: d.Name, displayName: d.DisplayName, description: d.Description,
@@ -296,7 +296,7 @@ func (s *Service) planProvider(ctx context.Context, o ApplyOptions, pd ProviderD
 		if st.live == nil {
 			st.live = byName[d.Name]
 			if st.live != nil && st.product == nil && !st.live.Partitions.ACL {
-				errs = append(errs, fmt.Sprintf("line %d: product %q: provider %q has a policy of that name that is not a product's access policy; rename one of them", d.line, d.Name, p.Name))
+				errs = append(errs, fmt.Sprintf("%s:%d: product %q: provider %q has a policy of that name that is not a product's access policy; rename one of them", o.File, d.line, d.Name, p.Name))
 				continue
 			}
 		}
@@ -330,7 +330,7 @@ func (s *Service) planProvider(ctx context.Context, o ApplyOptions, pd ProviderD
 		if st.live == nil {
 			st.live = byName[d.Name]
 			if st.live != nil && st.plan == nil && st.live.Partitions.ACL {
-				errs = append(errs, fmt.Sprintf("line %d: plan %q: provider %q has a policy of that name that is not a plan's limit policy; rename one of them", d.line, d.Name, p.Name))
+				errs = append(errs, fmt.Sprintf("%s:%d: plan %q: provider %q has a policy of that name that is not a plan's limit policy; rename one of them", o.File, d.line, d.Name, p.Name))
 				continue
 			}
 		}
