@@ -128,3 +128,136 @@ printf 'products list -o json (%s products): ' "$("$work/tykportal" products lis
 median_ms 10 "$work/tykportal" products list -o json
 printf 'version start-up: '
 median_ms 20 "$work/tykportal" version
+
+# PostgreSQL (issue "A shared catalogue on PostgreSQL"), each figure beside
+# its bbolt counterpart from the same run:
+#   - Go benchmarks: the first sync of 10,000 policies + 2,000 APIs and the
+#     cron resync on both backends and the transfer bound
+#     (BenchmarkFullSync10kPostgres, its own pgtest server, fsync off); the
+#     local parts alone; pgstore's write and read paths beside other ways
+#     to write the same rows.
+#   - the real binary against a throwaway server this script starts (initdb
+#     + pg_ctl on a free 127.0.0.1 port, as nobody under root, password auth
+#     over TCP, fsync on as bbolt's commits are): first sync and resync vs
+#     bbolt and the bound, `products list -o json` over ~10,000 products.
+# Goals: PostgreSQL within 2x of bbolt, its first sync within 2x the bound,
+# `products list -o json` under 300 ms. Figures only, no assertion.
+pgbin=""
+if command -v pg_ctl >/dev/null && command -v initdb >/dev/null; then
+  pgbin=$(dirname "$(readlink -f "$(command -v pg_ctl)")")
+else
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && pgbin=$d; done
+fi
+if [ -z "$pgbin" ]; then
+  echo "== PostgreSQL: skipped, initdb and pg_ctl not found (apt-get install -y postgresql)"
+  exit 0
+fi
+
+echo "== Go benchmarks, PostgreSQL beside bbolt"
+go test -run '^$' -bench 'FullSync10kPostgres' -benchtime 1x -timeout 30m ./pkg/sync/ | grep -E '^Benchmark'
+go test -run '^$' -bench '^(BenchmarkApply10kChanges|BenchmarkSecondSync10k)(Postgres)?$' -benchtime 5x ./pkg/sync/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'Write10k|PutHistory|List10k|Open' -benchtime 10x ./pkg/store/pgstore/ | grep -E '^Benchmark'
+
+pgdir=$(mktemp -d "${TMPDIR:-/tmp}/tykportal-bench-pg.XXXXXX")
+pgrun() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+pg_cleanup() {
+  pgrun "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$pgdir"
+  cleanup
+}
+trap pg_cleanup EXIT
+pgpass=bench-pg-password
+printf '%s\n' "$pgpass" >"$pgdir/pwfile"
+if [ "$(id -u)" = 0 ]; then chown -R nobody "$pgdir"; fi
+chmod 700 "$pgdir"
+pgrun "$pgbin/initdb" -D "$pgdir/data" -U postgres --pwfile "$pgdir/pwfile" --auth-local=trust \
+  --auth-host=scram-sha-256 -E UTF8 --locale=C >"$pgdir/initdb.log" 2>&1 || { cat "$pgdir/initdb.log"; exit 1; }
+pgport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+pgrun "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -c port=$pgport -c unix_socket_directories=$pgdir -c max_connections=200" start >/dev/null
+echo "== a throwaway PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pgport (fsync on, synchronous_commit on)"
+export TYKPORTAL_SECRET_BENCH=bench-admin-key
+# pg_url NAME: a new, migrated database; its URL in $pgurl.
+pg_url() {
+  "$pgbin/createdb" -h "$pgdir" -p "$pgport" -U postgres "$1"
+  pgurl="postgres://postgres:$pgpass@127.0.0.1:$pgport/$1?sslmode=disable"
+  TYKPORTAL_DB=$pgurl "$work/tykportal" db migrate -q >/dev/null
+}
+
+echo "== the real binary: first sync and resync, PostgreSQL vs bbolt, 20 ms latency"
+echo "   11 rounds of: bound (two concurrent curl GETs), then first sync + resync on bbolt and on"
+echo "   PostgreSQL (a new database each round), the backends' order alternating; medians, and the"
+echo "   median of each round's own ratio"
+start_sim 10000 2000 20ms
+for i in $(seq 0 10); do pg_url "sync$i"; echo "$pgurl"; done >"$work/pgurls"
+python3 - "$work/tykportal" "$url" "$work" "$work/pgurls" <<'PY'
+import os, shutil, statistics, subprocess, sys, time
+binary, url, work, urls = sys.argv[1:]
+urls = open(urls).read().split()
+env = dict(os.environ, TYKPORTAL_SECRET_BENCH="bench-admin-key")
+def ms(t): return (time.perf_counter() - t) * 1000
+def bound():
+    t = time.perf_counter()
+    ps = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", "-H", "Authorization: bench-admin-key", url + p])
+          for p in ("/api/portal/policies?p=-2", "/api/apis?p=-2")]
+    for p in ps:
+        p.wait()
+    return ms(t)
+def timed(args, e):
+    t = time.perf_counter()
+    subprocess.run(args, env=e, check=True, stdout=subprocess.DEVNULL)
+    return ms(t)
+def syncs(db):
+    e = dict(env, TYKPORTAL_DB=db)
+    subprocess.run([binary, "provider", "add", "bench", "--url", url, "--skip-check", "--org-id", "bench-org", "-q"], env=e, check=True)
+    return timed([binary, "sync", "-q", "--allow-mass-hide"], e), timed([binary, "sync", "-q"], e)
+B, BF, BR, PF, PR = [], [], [], [], []
+for i in range(11):
+    d = os.path.join(work, "pg-round-%d" % i)
+    B.append(bound())
+    order = [("bolt", os.path.join(d, "t.db")), ("pg", urls[i])]
+    if i % 2:
+        order.reverse()
+    for name, db in order:
+        f, r = syncs(db)
+        (BF if name == "bolt" else PF).append(f)
+        (BR if name == "bolt" else PR).append(r)
+    shutil.rmtree(d)
+med = statistics.median
+def ratio(a, b): return med([x / y for x, y in zip(a, b)])
+print("   bound %.0f ms" % med(B))
+print("   first sync: bbolt %.0f ms (%.2fx the bound), PostgreSQL %.0f ms (%.2fx the bound, goal 2x; %.2fx bbolt, goal 2x)"
+      % (med(BF), ratio(BF, B), med(PF), ratio(PF, B), ratio(PF, BF)))
+print("   resync:     bbolt %.0f ms, PostgreSQL %.0f ms (%.2fx bbolt, goal 2x)" % (med(BR), med(PR), ratio(PR, BR)))
+print("   rounds: bound %s; bbolt %s / %s; PostgreSQL %s / %s" % tuple([round(x) for x in v] for v in (B, BF, BR, PF, PR)))
+PY
+
+echo "== products list -o json over about 10,000 products (16,700 generated policies), PostgreSQL vs bbolt"
+start_sim 16700 3340
+pg_url list
+for db in "$work/state-pg-list/tykportal.db" "$pgurl"; do
+  TYKPORTAL_DB=$db "$work/tykportal" provider add bench --url "$url" --skip-check --org-id bench-org -q
+  TYKPORTAL_DB=$db "$work/tykportal" sync -q --allow-mass-hide >/dev/null
+done
+python3 - "$work/tykportal" "$work/state-pg-list/tykportal.db" "$pgurl" <<'PY'
+import os, statistics, subprocess, sys, time
+binary, bolt, pg = sys.argv[1:]
+def run(db):
+    t = time.perf_counter()
+    out = subprocess.run([binary, "products", "list", "-o", "json"], env=dict(os.environ, TYKPORTAL_DB=db), check=True, capture_output=True).stdout
+    return (time.perf_counter() - t) * 1000, out
+times = {"bolt": [], "pg": []}
+outs = {}
+for i in range(21):
+    for name, db in (("bolt", bolt), ("pg", pg)) if i % 2 else (("pg", pg), ("bolt", bolt)):
+        ms, out = run(db)
+        times[name].append(ms)
+        outs[name] = out
+import json
+ids = {k: sorted(p["policy_id"] for p in json.loads(v)) for k, v in outs.items()}
+b, p = statistics.median(times["bolt"]), statistics.median(times["pg"])
+print("   %d products (%.1f MB of JSON): bbolt median %.0f ms, PostgreSQL median %.0f ms (goal < 300 ms; %.2fx bbolt);"
+      " min %.0f / %.0f, max %.0f / %.0f" % (len(ids["pg"]), len(outs["pg"]) / 1e6, b, p, p / b,
+      min(times["bolt"]), min(times["pg"]), max(times["bolt"]), max(times["pg"])))
+print("   the same products on both backends: %s" % (ids["pg"] == ids["bolt"] and "yes" or "NO, they differ"))
+PY
