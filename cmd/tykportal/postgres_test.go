@@ -37,6 +37,7 @@ func TestPostgresCLI(t *testing.T) {
 	srv := sharedPG(t)
 	bin := buildBinary(t)
 	t.Run("two hosts edit one product", func(t *testing.T) { t.Parallel(); testTwoHostsEdit(t, srv, bin) })
+	t.Run("provider edit during syncs", func(t *testing.T) { t.Parallel(); testProviderEditDuringSyncs(t, srv, bin) })
 	t.Run("two hosts issue credentials", func(t *testing.T) { t.Parallel(); testTwoHostsIssue(t, srv, bin) })
 	t.Run("two hosts sync one provider", func(t *testing.T) { t.Parallel(); testTwoHostsSync(t, srv, bin) })
 	t.Run("connection and schema faults", func(t *testing.T) { t.Parallel(); testConnectionFaults(t, srv, bin) })
@@ -351,6 +352,89 @@ func testTwoHostsEdit(t *testing.T, srv *pgtest.Server, bin string) {
 	}
 }
 
+// testProviderEditDuringSyncs: host A edits the provider (its gateway
+// URL) while host B syncs it, both at once. A sync writes its outcome on
+// the provider record (status, last_sync_at); an edit changes one field.
+// Before each of its commands a host must read back what its own last one
+// wrote: A its gateway URL, B the last_sync_at of its last sync.
+func testProviderEditDuringSyncs(t *testing.T, srv *pgtest.Server, bin string) {
+	_, dash := seedSim(t, dashboardtest.Options{UsersMe: true, Seed: 18})
+	url := migratedDB(t, srv, bin)
+	a := newHost(t, bin, url, "TYKPORTAL_SECRET_PROD="+org1Secret)
+	b := newHost(t, bin, url, "TYKPORTAL_SECRET_PROD="+org1Secret)
+	a.must("provider", "add", "prod", "--url", dash.URL, "--policy-tags", "portal")
+	type prov struct {
+		GatewayURL string  `json:"gateway_url"`
+		LastSyncAt *string `json:"last_sync_at"`
+	}
+	show := func(h *tool) prov {
+		return pgDecode[prov](t, "provider show", h.must("provider", "show", "prod", "-o", "json"))
+	}
+	const rounds = 15
+	var mu gosync.Mutex
+	var lost []string
+	note := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		lost = append(lost, fmt.Sprintf(format, args...))
+	}
+	var wg gosync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		last := show(a).GatewayURL
+		for n := range rounds + 1 {
+			if got := show(a).GatewayURL; got != last {
+				note("before edit %d: gateway_url %q, host A last wrote %q", n, got, last)
+				last = got
+			}
+			if n == rounds {
+				return
+			}
+			v := fmt.Sprintf("http://gw-%d-%s.example", n, token())
+			if r := a.run("provider", "edit", "prod", "--gateway-url", v); r.code == 0 {
+				last = v
+			} else if !conflicted(r) {
+				t.Errorf("provider edit: exit %d: %s", r.code, r.stderr)
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var last *string
+		for n := range rounds + 1 {
+			if got := show(b).LastSyncAt; last != nil && (got == nil || *got != *last) {
+				note("before sync %d: last_sync_at %v, host B's last sync started at %s", n, ptrString(got), *last)
+				last = got
+			}
+			if n == rounds {
+				return
+			}
+			r := b.run("sync", "-o", "json")
+			switch {
+			case r.code == 0:
+				rs := pgDecode[[]syncResult](t, "sync", r.stdout)
+				last = &rs[0].StartedAt
+			case conflicted(r):
+			default:
+				t.Errorf("sync: exit %d: %s", r.code, r.stderr)
+			}
+		}
+	}()
+	wg.Wait()
+	if len(lost) > 0 {
+		knownBug(t, "provider edit writes back the whole provider record it read in an earlier transaction (internal/portal/providers.go EditProvider: s.Provider, then update(PutProvider(p)))",
+			"%d lost updates in %d edits and %d syncs: %s", len(lost), rounds, rounds, strings.Join(lost, "; "))
+	}
+}
+
+func ptrString(s *string) string {
+	if s == nil {
+		return "null"
+	}
+	return *s
+}
+
 // knownBug reports a problem whose fix is outside this test's files: a
 // failure with TYKPORTAL_STRICT=1 (or once the bug is fixed, a pass), a
 // skip naming the bug otherwise, so that the suite stays green meanwhile.
@@ -476,11 +560,12 @@ func testTwoHostsIssue(t *testing.T, srv *pgtest.Server, bin string) {
 
 // syncResult is what the tests read of a sync result.
 type syncResult struct {
-	Provider string `json:"provider"`
-	Status   string `json:"status"`
-	Error    string `json:"error"`
-	Matched  int    `json:"policies_matched"`
-	Products struct {
+	Provider  string `json:"provider"`
+	Status    string `json:"status"`
+	Error     string `json:"error"`
+	StartedAt string `json:"started_at"`
+	Matched   int    `json:"policies_matched"`
+	Products  struct {
 		Created, Updated, Hidden, Restored, Unchanged int
 	} `json:"products"`
 	Plans struct {
