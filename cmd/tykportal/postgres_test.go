@@ -41,6 +41,8 @@ func TestPostgresCLI(t *testing.T) {
 	t.Run("two hosts issue credentials", func(t *testing.T) { t.Parallel(); testTwoHostsIssue(t, srv, bin) })
 	t.Run("two hosts sync one provider", func(t *testing.T) { t.Parallel(); testTwoHostsSync(t, srv, bin) })
 	t.Run("connection and schema faults", func(t *testing.T) { t.Parallel(); testConnectionFaults(t, srv, bin) })
+	t.Run("concurrent db migrate", func(t *testing.T) { t.Parallel(); testConcurrentMigrate(t, srv, bin) })
+	t.Run("read-only role", func(t *testing.T) { t.Parallel(); testReadOnlyRole(t, srv, bin) })
 	t.Run("upper-case URL scheme", func(t *testing.T) { t.Parallel(); testUpperCaseScheme(t, srv, bin) })
 	t.Run("secret canary", func(t *testing.T) { t.Parallel(); testSecretCanary(t, srv, bin) })
 	t.Run("db copy round trip", func(t *testing.T) { t.Parallel(); testCopyRoundTrip(t, srv, bin) })
@@ -783,6 +785,84 @@ func testConnectionFaults(t *testing.T, srv *pgtest.Server, bin string) {
 	}
 	if after := pgRows(t, ahead); after != before {
 		t.Fatalf("a database with a newer schema was changed:\nbefore %s\nafter %s", before, after)
+	}
+}
+
+// testConcurrentMigrate: six hosts run `db migrate` on one new database at
+// once: all exit 0, exactly one migrated it, and the schema is whole.
+func testConcurrentMigrate(t *testing.T, srv *pgtest.Server, bin string) {
+	url := srv.NewDatabase(t)
+	res := make([]result, 6)
+	var wg gosync.WaitGroup
+	for i := range res {
+		h := newHost(t, bin, url)
+		wg.Add(1)
+		go func() { defer wg.Done(); res[i] = h.run("db", "migrate", "-o", "json") }()
+	}
+	wg.Wait()
+	migrated := 0
+	for i, r := range res {
+		if r.code != 0 {
+			t.Fatalf("host %d: db migrate: exit %d: %s", i, r.code, r.stderr)
+		}
+		if pgDecode[struct{ From int }](t, "migrate", r.stdout).From == 0 {
+			migrated++
+		}
+	}
+	if migrated != 1 {
+		t.Fatalf("%d hosts migrated from schema 0", migrated)
+	}
+	if n := pgCount(t, url, "tykportal_schema"); n != 1 {
+		t.Fatalf("tykportal_schema has %d rows", n)
+	}
+	newHost(t, bin, url).must("status")
+}
+
+// testReadOnlyRole: a role that may only read (an auditor's, a reporting
+// host's): reads work; a write exits 1 saying permission was denied, and
+// nothing is written.
+func testReadOnlyRole(t *testing.T, srv *pgtest.Server, bin string) {
+	_, dash := seedSim(t, dashboardtest.Options{UsersMe: true, Seed: 19})
+	url := migratedDB(t, srv, bin)
+	admin := newHost(t, bin, url, "TYKPORTAL_SECRET_PROD="+org1Secret)
+	admin.must("provider", "add", "prod", "--url", dash.URL, "--policy-tags", "portal")
+	admin.must("sync")
+	role, pw := "reader_"+token(), "pw-"+token()
+	conn := pgConn(t, url)
+	for _, sql := range []string{
+		fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", role, pw),
+		"GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role,
+	} {
+		if _, err := conn.Exec(context.Background(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader := newHost(t, bin, strings.Replace(url, "postgres:"+pgtest.Password+"@", role+":"+pw+"@", 1), "TYKPORTAL_SECRET_PROD="+org1Secret)
+	if got, want := reader.must("products", "list", "--all", "-o", "json"), admin.must("products", "list", "--all", "-o", "json"); got != want {
+		t.Fatal("the read-only role reads another catalogue")
+	}
+	reader.must("status")
+	before := pgRows(t, url)
+	product := fmt.Sprint(pgIDNamed(t, reader, "products", "Payments Product"))
+	var msgs []string
+	for _, args := range [][]string{{"products", "publish", product}, {"products", "edit", product, "--display-name", "x"}} {
+		r := expectFail(t, reader, 1, args, pw, "permission denied")
+		msgs = append(msgs, strings.TrimSpace(r.stderr))
+	}
+	// A sync prints its results also when it fails.
+	r := reader.run("sync", "-o", "json")
+	if rs := pgDecode[[]syncResult](t, "sync", r.stdout); r.code != 1 || len(rs) != 1 || rs[0].Status != "failed" || !strings.Contains(r.stderr, "permission denied") {
+		t.Fatalf("sync as the read-only role: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	msgs = append(msgs, strings.TrimSpace(r.stderr))
+	if pgRows(t, url) != before {
+		t.Fatal("a role without write privilege changed the database")
+	}
+	for _, m := range msgs {
+		if !strings.Contains(m, "PostgreSQL") {
+			knownBug(t, "pgstore returns PostgreSQL's errors from inside a transaction unwrapped (no database named, no hint about the role's privileges)",
+				"a write refused by PostgreSQL says %q", strings.Join(msgs, " | "))
+		}
 	}
 }
 
