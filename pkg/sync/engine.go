@@ -114,8 +114,15 @@ func (e *Engine) Sync(ctx context.Context, names []string, opts Options) ([]cata
 	for i, f := range results {
 		r, err := e.apply(ctx, db, f, pre, opts)
 		if err != nil {
-			// The local write itself failed: report it as this provider's failure.
-			r = e.failed(f, fmt.Errorf("sync provider %q: save: %w", f.p.Name, err), opts)
+			// The local write itself failed: report it as this provider's
+			// failure, with the fetch's own error when that failed first.
+			save := fmt.Errorf("sync provider %q: save: %w", f.p.Name, err)
+			if f.err != nil {
+				save = fmt.Errorf("%w; and its outcome could not be saved: %w", f.err, err)
+			}
+			fetched, matched := r.PoliciesFetched, r.PoliciesMatched
+			r = e.failed(f, save, opts)
+			r.PoliciesFetched, r.PoliciesMatched = max(fetched, len(f.policies)), matched
 		}
 		if f.lease != nil {
 			f.lease.Release()

@@ -90,9 +90,14 @@ func connect(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// pgx reads only a lower-case scheme as a URL; anything else it takes
+	// for key=value settings and would connect somewhere else entirely.
+	if i := strings.Index(rawURL, "://"); i > 0 {
+		rawURL = strings.ToLower(rawURL[:i]) + rawURL[i:]
+	}
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
-		return nil, catalog.Errorf(catalog.CodeInvalid, "the state location %s is not a valid PostgreSQL URL: %v", Redact(rawURL), err)
+		return nil, catalog.Errorf(catalog.CodeInvalid, "the state location is not a valid PostgreSQL URL (%s): %v", Redact(rawURL), scrub(err.Error()))
 	}
 	timeout := opts.ConnectTimeout
 	if timeout <= 0 {
@@ -157,7 +162,7 @@ func scrub(msg string) string {
 func Redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "the PostgreSQL URL"
+		return "a URL that cannot be parsed"
 	}
 	if _, has := u.User.Password(); has {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
@@ -184,9 +189,41 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	return db.explain(pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		return fn(&pgTx{ctx: ctx, tx: tx})
-	})
+	}), false)
+}
+
+// explain names the database in an error of the server or the connection,
+// and what it means for the transaction: nothing of it was committed.
+func (db *DB) explain(err error, write bool) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "42501":
+		return fmt.Errorf("PostgreSQL at %s refused: %w (the database user lacks a privilege: GRANT it SELECT, INSERT, UPDATE, DELETE on tykportal's tables)", db.location, err)
+	case errors.As(err, &pgErr):
+		return err
+	case pgconn.SafeToRetry(err), pgconn.Timeout(err), isConnErr(err):
+		what := "the read failed"
+		if write {
+			what = "nothing of this write was committed"
+		}
+		return fmt.Errorf("%w: lost the connection to %s (%s); %s", ErrUnreachable, db.location, scrub(err.Error()), what)
+	}
+	return err
+}
+
+func isConnErr(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"connection reset", "connection refused", "broken pipe", "conn closed", "unexpected EOF", "failed to connect", "EOF"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Update runs fn in one serializable transaction. When PostgreSQL reports
@@ -206,7 +243,7 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 			return fn(&pgTx{ctx: ctx, tx: tx, writable: true})
 		})
 		if !retryable(err) {
-			return err
+			return db.explain(err, true)
 		}
 		// Back off a little, more each time, so the conflicting writers
 		// spread out.
