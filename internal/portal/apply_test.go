@@ -376,3 +376,42 @@ func TestApplyFailureHalfWayIsReportedAndARerunFinishes(t *testing.T) {
 		t.Fatalf("third run: %+v %v", res, err)
 	}
 }
+
+// APIs renamed in the other Dashboard are found by their listen path when
+// neither the id nor the name matches.
+func TestApplyPromotionMapsByListenPath(t *testing.T) {
+	f := newFixture(t)
+	f.withProvider("staging")
+	ctx := context.Background()
+	if _, err := f.svc.Sync(ctx, nil, syncOpts()); err != nil {
+		t.Fatal(err)
+	}
+	doc := exported(t, f)
+	onlyItems(doc, "Payments Product")
+	for _, a := range (*doc.Providers[0].Products)[0].APIs {
+		if a.ListenPath == "" {
+			t.Fatalf("the export has no listen path for API %q", a.APIID)
+		}
+	}
+	sim := dashboardtest.NewServer(t, dashboardtest.Defaults())
+	sim.AddUser(dashboardtest.User{OrgID: seedOrg, Email: "a@example.com", AccessKey: "prod3-key", Active: true})
+	for _, a := range [][3]string{{"p-9", "Payments (live)", "/payments/"}, {"r-9", "Refunds (live)", "/refunds/"}} {
+		sim.AddAPI(seedOrg, map[string]any{"api_id": a[0], "name": a[1], "use_standard_auth": true,
+			"proxy": map[string]any{"listen_path": a[2]}})
+	}
+	f.secrets.m["prod"] = "prod3-key"
+	f.update(func(tx store.Tx) error {
+		return repo.PutProvider(tx, provider.Provider{Name: "prod", Type: provider.TypeTykPro, URL: sim.URL, OrgID: seedOrg, PolicyTags: []string{"live"}, SecretSource: "env"})
+	})
+	if _, err := f.svc.Apply(ctx, ApplyOptions{File: "cat.yaml", Doc: doc, ProviderMap: map[string]string{"staging": "prod"}}); err != nil {
+		t.Fatal(err)
+	}
+	pols := sim.Policies("")
+	if len(pols) != 1 {
+		t.Fatalf("%d policies on prod", len(pols))
+	}
+	ar := pols[0]["access_rights"].(map[string]any)
+	if ar["p-9"] == nil || ar["r-9"] == nil || len(ar) != 2 {
+		t.Fatalf("access rights on prod: %v (want the APIs at the same listen paths)", ar)
+	}
+}

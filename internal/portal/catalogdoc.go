@@ -82,6 +82,9 @@ type ProductDoc struct {
 type APIDoc struct {
 	APIID string `json:"api_id" yaml:"api_id"`
 	Name  string `json:"name" yaml:"name"`
+	// ListenPath finds the API in another Dashboard when neither its id
+	// nor its name does.
+	ListenPath string `json:"listen_path,omitempty" yaml:"listen_path,omitempty"`
 }
 
 // PlanDoc is one plan: its limits (owned by the Dashboard) and its local

@@ -128,14 +128,14 @@ func (s *Service) exportProvider(ctx context.Context, p provider.Provider, produ
 		}
 		sort.Strings(ids)
 		for i, id := range ids {
-			name := names[id]
+			name, lp := names[id], ""
 			if a, ok := apiByID[id]; ok {
-				name = a.Name
+				name, lp = a.Name, a.ListenPath
 				if i == 0 {
 					d.AuthType = a.AuthType
 				}
 			}
-			d.APIs = append(d.APIs, APIDoc{APIID: id, Name: name})
+			d.APIs = append(d.APIs, APIDoc{APIID: id, Name: name, ListenPath: lp})
 		}
 		prods = append(prods, d)
 	}

@@ -565,9 +565,13 @@ func apiIDs(apis []catalog.API) []string {
 func resolveAPIs(d ProductDoc, available []dashboard.API, apiMap map[string]string, providerName string) ([]catalog.API, []string) {
 	byID := map[string]dashboard.API{}
 	byName := map[string][]dashboard.API{}
+	byPath := map[string][]dashboard.API{}
 	for _, a := range available {
 		byID[a.APIID] = a
 		byName[a.Name] = append(byName[a.Name], a)
+		if a.ListenPath != "" {
+			byPath[a.ListenPath] = append(byPath[a.ListenPath], a)
+		}
 	}
 	var out []catalog.API
 	var errs []string
@@ -585,9 +589,14 @@ func resolveAPIs(d ProductDoc, available []dashboard.API, apiMap map[string]stri
 			out = append(out, catalog.API{ID: a.APIID, Name: a.Name, AuthType: a.AuthType})
 			continue
 		}
+		byLP := byPath[want.ListenPath]
 		switch cands := byName[want.Name]; {
 		case want.Name != "" && len(cands) == 1:
 			a := cands[0]
+			out = append(out, catalog.API{ID: a.APIID, Name: a.Name, AuthType: a.AuthType})
+		case want.ListenPath != "" && len(byLP) == 1:
+			// No one API of that name, but one served at the same path.
+			a := byLP[0]
 			out = append(out, catalog.API{ID: a.APIID, Name: a.Name, AuthType: a.AuthType})
 		case len(cands) > 1:
 			var ids []string
@@ -597,7 +606,7 @@ func resolveAPIs(d ProductDoc, available []dashboard.API, apiMap map[string]stri
 			sort.Strings(ids)
 			errs = append(errs, fmt.Sprintf("API %q (%q) is ambiguous in provider %q: APIs %s share that name; choose one with --api-map %s=API_ID", want.APIID, want.Name, providerName, strings.Join(ids, ", "), want.APIID))
 		default:
-			errs = append(errs, fmt.Sprintf("API %q (%q) cannot be mapped: provider %q has no API with that id or name; map it with --api-map %s=API_ID (see `tykportal apis list --provider %s`)", want.APIID, want.Name, providerName, want.APIID, providerName))
+			errs = append(errs, fmt.Sprintf("API %q (%q) cannot be mapped: provider %q has no API with that id, name or listen path; map it with --api-map %s=API_ID (see `tykportal apis list --provider %s`)", want.APIID, want.Name, providerName, want.APIID, providerName))
 		}
 	}
 	if len(errs) == 0 {

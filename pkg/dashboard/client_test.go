@@ -299,6 +299,17 @@ func TestListAPIsAuthTypes(t *testing.T) {
 			t.Errorf("%s: auth %q, want %q", id, got[id], auth)
 		}
 	}
+	// Listen paths: a classic API's proxy.listen_path, an OAS API's
+	// x-tyk-api-gateway server listenPath (promotion maps APIs by it).
+	paths := map[string]string{}
+	for _, a := range apis {
+		paths[a.APIID] = a.ListenPath
+	}
+	for id, lp := range map[string]string{"payments": "/payments/", "weather": "/weather/", "catalogue-oas": "/catalogue/", "search-oas": "/search/"} {
+		if paths[id] != lp {
+			t.Errorf("%s: listen path %q, want %q", id, paths[id], lp)
+		}
+	}
 }
 
 func TestKeysAndOAuth(t *testing.T) {

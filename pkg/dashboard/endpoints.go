@@ -97,6 +97,12 @@ type apiDefinition struct {
 	EnableCoprocessAuth     bool            `json:"enable_coprocess_auth"`
 	ExternalOAuth           json.RawMessage `json:"external_oauth"`
 	BaseIdentityProvidedBy  string          `json:"base_identity_provided_by"`
+	Proxy                   apiProxy        `json:"proxy"`
+}
+
+// apiProxy is the part of a classic API's proxy settings tykportal reads.
+type apiProxy struct {
+	ListenPath string `json:"listen_path"`
 }
 
 // ListAPIs returns every API with its auth method in Tyk's names.
@@ -114,9 +120,12 @@ func (c *Client) ListAPIs(ctx context.Context) ([]API, error) {
 
 func (w apiWrapper) api() API {
 	d := w.Def
-	a := API{ID: d.ID, APIID: d.APIID, Name: d.Name, OrgID: d.OrgID, Active: d.Active, IsOAS: d.IsOAS, AuthType: classicAuth(d)}
+	a := API{ID: d.ID, APIID: d.APIID, Name: d.Name, OrgID: d.OrgID, Active: d.Active, IsOAS: d.IsOAS, AuthType: classicAuth(d), ListenPath: d.Proxy.ListenPath}
 	if len(w.OAS) > 0 && !isNull(w.OAS) {
 		a.IsOAS = true
+		if lp := oasListenPath(w.OAS); lp != "" {
+			a.ListenPath = lp
+		}
 		if name, id, auth := oasInfo(w.OAS); name != "" || id != "" || auth != "" {
 			if name != "" {
 				a.Name = name
@@ -184,6 +193,24 @@ func classicAuth(d apiDefinition) string {
 
 // oasInfo reads name, id and auth method of a Tyk OAS API from its
 // x-tyk-api-gateway extension and the OpenAPI security schemes.
+// oasListenPath is an OAS API's listen path
+// (x-tyk-api-gateway.server.listenPath.value), or "".
+func oasListenPath(raw json.RawMessage) string {
+	var doc struct {
+		Tyk struct {
+			Server struct {
+				ListenPath struct {
+					Value string `json:"value"`
+				} `json:"listenPath"`
+			} `json:"server"`
+		} `json:"x-tyk-api-gateway"`
+	}
+	if json.Unmarshal(raw, &doc) != nil {
+		return ""
+	}
+	return doc.Tyk.Server.ListenPath.Value
+}
+
 func oasInfo(raw json.RawMessage) (name, id, auth string) {
 	var doc struct {
 		Components struct {

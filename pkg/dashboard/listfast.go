@@ -93,6 +93,11 @@ var (
 		"enable_coprocess_auth":      func(s *scanner, d *apiDefinition) bool { return s.Bool(&d.EnableCoprocessAuth) },
 		"external_oauth":             func(s *scanner, d *apiDefinition) bool { return raw(s, &d.ExternalOAuth) },
 		"base_identity_provided_by":  func(s *scanner, d *apiDefinition) bool { return s.String(&d.BaseIdentityProvidedBy) },
+		"proxy":                      func(s *scanner, d *apiDefinition) bool { return fastrecord.Object(s, fastAPIProxy, &d.Proxy) },
+	})
+
+	fastAPIProxy = fastTable[apiProxy](map[string]func(*scanner, *apiProxy) bool{
+		"listen_path": func(s *scanner, p *apiProxy) bool { return s.String(&p.ListenPath) },
 	})
 
 	fastAPI = fastTable[apiWrapper](map[string]func(*scanner, *apiWrapper) bool{

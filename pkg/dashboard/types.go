@@ -128,4 +128,7 @@ type API struct {
 	IsOAS    bool   `json:"is_oas"`
 	IsMCP    bool   `json:"is_mcp"` // an MCP proxy; policies granting access to one are never Products
 	Active   bool   `json:"active"`
+	// ListenPath is where the gateway serves the API: a classic API's
+	// proxy.listen_path, an OAS API's x-tyk-api-gateway server listenPath.
+	ListenPath string `json:"listen_path"`
 }
