@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,6 +81,13 @@ type App struct {
 	CPUProfile  string
 	stopProfile func()
 
+	// databases are the PostgreSQL connection pools of this process, one
+	// per URL, shared by every use of the state (a connection with password
+	// authentication costs a few milliseconds, and a sync opens the state
+	// several times) and closed when the command ends.
+	dbMu      gosync.Mutex
+	databases map[string]*pgstore.DB
+
 	format output.Format
 }
 
@@ -93,6 +101,7 @@ func Main(ctx context.Context, args []string, io Streams, getenv func(string) st
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	err := root.ExecuteContext(ctx)
+	app.closeDatabases()
 	if app.stopProfile != nil {
 		app.stopProfile()
 	}
@@ -294,11 +303,39 @@ func (a *App) openDB(ctx context.Context, readOnly bool) (store.Store, error) {
 	return a.openStore(ctx, location, readOnly)
 }
 
+// database returns this process's pool for a PostgreSQL URL, opening it
+// on first use; the caller's Close leaves it open for the next use.
+func (a *App) database(ctx context.Context, url string, readOnly bool) (store.Store, error) {
+	a.dbMu.Lock()
+	defer a.dbMu.Unlock()
+	db := a.databases[url]
+	if db == nil {
+		var err error
+		if db, err = pgstore.Open(ctx, url, pgstore.Options{}); err != nil {
+			return nil, err
+		}
+		if a.databases == nil {
+			a.databases = map[string]*pgstore.DB{}
+		}
+		a.databases[url] = db
+	}
+	return pgstore.Shared(db, readOnly), nil
+}
+
+func (a *App) closeDatabases() {
+	a.dbMu.Lock()
+	defer a.dbMu.Unlock()
+	for url, db := range a.databases {
+		db.Close()
+		delete(a.databases, url)
+	}
+}
+
 // openStore opens the state at a location: a postgres:// or postgresql://
 // URL is the PostgreSQL backend, anything else a bbolt file.
 func (a *App) openStore(ctx context.Context, location string, readOnly bool) (store.Store, error) {
 	if pgstore.IsURL(location) {
-		return pgstore.Open(ctx, location, pgstore.Options{ReadOnly: readOnly})
+		return a.database(ctx, location, readOnly)
 	}
 	lt, err := a.lockTimeout()
 	if err != nil {

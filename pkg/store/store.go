@@ -102,6 +102,14 @@ type Tx interface {
 	Revision() (rev uint64, ok bool)
 }
 
+// Owned is what a backend that indexes records by their provider offers
+// (PostgreSQL's provider column): the keys of a provider's records of a
+// kind in key order, without reading the records. Without it a reader
+// decodes each record's provider.
+type Owned interface {
+	KeysOf(k Kind, provider string) ([][]byte, error)
+}
+
 // Raw is one record as bytes, for PutMany.
 type Raw struct {
 	Kind  Kind

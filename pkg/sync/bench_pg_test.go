@@ -46,8 +46,14 @@ func pgBenchEngine(b *testing.B, srv *pgtest.Server, url string, concurrency int
 	if _, _, err := pgstore.Migrate(ctx, dbURL); err != nil {
 		b.Fatal(err)
 	}
+	// One pool for the whole run, as the binary keeps one per process.
+	pool, err := pgstore.Open(ctx, dbURL, pgstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pool.Close() })
 	open := func(ctx context.Context, ro bool) (store.Store, error) {
-		return pgstore.Open(ctx, dbURL, pgstore.Options{ReadOnly: ro})
+		return pgstore.Shared(pool, ro), nil
 	}
 	db, err := open(ctx, false)
 	if err != nil {

@@ -175,6 +175,28 @@ func Redact(rawURL string) string {
 	return u.String()
 }
 
+// Shared is db for one use within a process that keeps db open: its Close
+// leaves the pool open, and readOnly refuses writes.
+func Shared(db *DB, readOnly bool) store.Store { return sharedDB{db: db, readOnly: readOnly} }
+
+type sharedDB struct {
+	db       *DB
+	readOnly bool
+}
+
+func (s sharedDB) View(ctx context.Context, fn func(store.Tx) error) error { return s.db.View(ctx, fn) }
+
+func (s sharedDB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if s.readOnly {
+		return errors.New("the state was opened read-only")
+	}
+	return s.db.Update(ctx, fn)
+}
+
+func (s sharedDB) Location() string { return s.db.Location() }
+
+func (s sharedDB) Close() error { return nil }
+
 // Location is the URL without its password.
 func (db *DB) Location() string { return db.location }
 

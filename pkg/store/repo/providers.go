@@ -82,17 +82,7 @@ func RecordSync(tx store.Tx, p *provider.Provider, r catalog.SyncResult, keep in
 }
 
 func pruneHistory(tx store.Tx, name string, keep int) error {
-	var mine [][]byte
-	err := tx.ForEach(store.SyncHistory, func(k, v []byte) error {
-		owner, err := ownerOf(v)
-		if err != nil {
-			return fmt.Errorf("read %s record: %w", store.SyncHistory, err)
-		}
-		if owner == name {
-			mine = append(mine, bytes.Clone(k))
-		}
-		return nil
-	})
+	mine, err := keysOf(tx, store.SyncHistory, name)
 	if err != nil {
 		return err
 	}
@@ -103,6 +93,27 @@ func pruneHistory(tx store.Tx, name string, keep int) error {
 		mine = mine[1:]
 	}
 	return nil
+}
+
+// keysOf returns the keys of a provider's records of a kind in key order:
+// from the backend's index when it has one, else by reading each record's
+// provider.
+func keysOf(tx store.Tx, k store.Kind, name string) ([][]byte, error) {
+	if o, ok := tx.(store.Owned); ok {
+		return o.KeysOf(k, name)
+	}
+	var mine [][]byte
+	err := tx.ForEach(k, func(key, v []byte) error {
+		owner, err := ownerOf(v)
+		if err != nil {
+			return fmt.Errorf("read %s record: %w", k, err)
+		}
+		if owner == name {
+			mine = append(mine, bytes.Clone(key))
+		}
+		return nil
+	})
+	return mine, err
 }
 
 // ownerOf returns a record's "provider" field. Records are encoded with
@@ -131,17 +142,7 @@ func DeleteProvider(tx store.Tx, name string) error {
 		return err
 	}
 	for _, k := range []store.Kind{store.Products, store.Plans, store.Credentials, store.SyncHistory, store.Operations} {
-		var doomed [][]byte
-		err := tx.ForEach(k, func(key, v []byte) error {
-			owner, err := ownerOf(v)
-			if err != nil {
-				return fmt.Errorf("read %s record: %w", k, err)
-			}
-			if owner == name {
-				doomed = append(doomed, bytes.Clone(key))
-			}
-			return nil
-		})
+		doomed, err := keysOf(tx, k, name)
 		if err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 		{"ViewCannotWrite", testViewCannotWrite},
 		{"Sequences", testSequences},
 		{"PutRecords", testPutRecords},
+		{"PutManyLongRuns", testPutManyLongRuns},
 		{"ListLargeKindInOrder", testListLarge},
 		{"CancelledContext", testCancelled},
 		{"Revision", testRevision},
@@ -278,6 +279,54 @@ func testPutRecords(t *testing.T, s store.Store) {
 			return nil
 		}))
 	}
+}
+
+// Long runs of one kind (a sync's thousands of products, then plans) are
+// written whole, new keys and existing ones alike; the last value of a key
+// given twice wins.
+func testPutManyLongRuns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 1200
+	write := func(round int, first uint64) {
+		var recs []store.Raw
+		for i := uint64(0); i < n; i++ {
+			v, _ := store.Encode(rec{Name: fmt.Sprint(round), N: int(first + i)})
+			recs = append(recs, store.Raw{Kind: store.Products, Key: store.IDKey(first + i), Value: v})
+		}
+		for i := uint64(0); i < 300; i++ {
+			v, _ := store.Encode(rec{Name: fmt.Sprint(round), N: int(i)})
+			recs = append(recs, store.Raw{Kind: store.Plans, Key: store.IDKey(i + 1), Value: v})
+		}
+		last, _ := store.Encode(rec{Name: "last", N: -1})
+		recs = append(recs, store.Raw{Kind: store.Plans, Key: store.IDKey(1), Value: last})
+		must(t, s.Update(ctx, func(tx store.Tx) error { return tx.PutMany(recs) }))
+	}
+	write(1, 1)
+	write(2, n/2) // half over the first, half new
+	must(t, s.View(ctx, func(tx store.Tx) error {
+		list, err := store.List[rec](tx, store.Products)
+		if err != nil {
+			return err
+		}
+		if len(list) != n+n/2-1 {
+			return fmt.Errorf("%d products, want %d", len(list), n+n/2-1)
+		}
+		for i, r := range list {
+			id := i + 1
+			want := "1"
+			if id >= n/2 {
+				want = "2"
+			}
+			if r.N != id || r.Name != want {
+				return fmt.Errorf("product %d is %+v, want n %d from round %s", id, r, id, want)
+			}
+		}
+		p, err := store.Get[rec](tx, store.Plans, store.IDKey(1))
+		if err != nil || p.Name != "last" {
+			return fmt.Errorf("plan 1 is %+v (%v): the last value of a key given twice must win", p, err)
+		}
+		return nil
+	}))
 }
 
 // Large kinds are decoded on every core: the order is still key order, and
