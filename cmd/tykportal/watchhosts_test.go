@@ -79,14 +79,17 @@ func TestWatchInstancesShareProviders(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmds = append(cmds, cmd)
-		syncedBy[inst] = map[string]int{}
+		counts := map[string]int{}
+		mu.Lock()
+		syncedBy[inst] = counts
+		mu.Unlock()
 		go func() {
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
 				var l line
 				if json.Unmarshal(sc.Bytes(), &l) == nil && l.Status == "ok" {
 					mu.Lock()
-					syncedBy[inst][l.Provider]++
+					counts[l.Provider]++
 					mu.Unlock()
 				}
 			}
