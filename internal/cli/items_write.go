@@ -32,6 +32,7 @@ type writeFlags struct {
 	provider, name, displayName, description string
 	apis                                     []string
 	limits                                   limitFlags
+	force                                    bool
 }
 
 func (f *writeFlags) registerText(cmd *cobra.Command, nameHelp string) {
@@ -48,7 +49,7 @@ func (f *writeFlags) fields() portal.ItemFields {
 // changes are the shared fields an edit changes: the flags given.
 func (f *writeFlags) changes(cmd *cobra.Command, id uint64) portal.ItemChanges {
 	ch := cmd.Flags().Changed
-	c := portal.ItemChanges{ID: id}
+	c := portal.ItemChanges{ID: id, Force: f.force}
 	if ch("name") {
 		c.Name = &f.name
 	}
@@ -181,6 +182,7 @@ func newItemEditCmd[T any, P portal.Entry[T], O any](a *App, v itemView[T], spec
 		},
 	}
 	f.registerText(cmd, "new name (renames the policy in the Dashboard)")
+	cmd.Flags().BoolVar(&f.force, "force", false, "overwrite a field the policy changed in the Dashboard since the last sync")
 	spec.flags(cmd, f)
 	return cmd
 }

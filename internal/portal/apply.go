@@ -173,13 +173,14 @@ func (s *Service) applyUpdate(ctx context.Context, pp *ProviderPlan, st *itemSte
 	pol := st.live
 	if st.remote {
 		var err error
-		pol, err = patchPolicy(ctx, pp.c, pp.p.Name, st.live.MID, func(p *dashboard.Policy) {
+		pol, err = patchPolicy(ctx, pp.c, pp.p.Name, st.live.MID, func(p *dashboard.Policy) error {
 			p.Name, p.Tags = st.name, append([]string{}, st.tags...)
 			if st.kind == repo.ProductKind {
 				policy.SetAPIs(p, st.apis)
 			} else {
 				policy.ApplyLimits(p, st.limits)
 			}
+			return nil
 		})
 		if err != nil {
 			return err

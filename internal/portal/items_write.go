@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
@@ -130,6 +133,9 @@ type ItemChanges struct {
 	Name        *string // renames the policy in the Dashboard
 	DisplayName *string
 	Description *string
+	// Force overwrites a Dashboard-owned field the edit changes although
+	// it changed in the Dashboard since the last sync.
+	Force bool
 }
 
 // EditProductOptions change a product.
@@ -160,6 +166,22 @@ func (s *Service) EditProduct(ctx context.Context, o EditProductOptions) (catalo
 			return err
 		},
 		patch: func(pol *dashboard.Policy) { policy.SetAPIs(pol, apis) },
+		drift: func(prod *catalog.Product, pol *dashboard.Policy) []string {
+			live := make([]string, 0, len(pol.AccessRights))
+			for id := range pol.AccessRights {
+				live = append(live, id)
+			}
+			sort.Strings(live)
+			local := make([]string, 0, len(prod.APIs))
+			for _, a := range prod.APIs {
+				local = append(local, a.APIID)
+			}
+			sort.Strings(local)
+			if !slices.Equal(live, local) {
+				return []string{"apis"}
+			}
+			return nil
+		},
 		record: func(prod *catalog.Product, _ *dashboard.Policy) {
 			if apis != nil {
 				prod.SetAPIs(apis)
@@ -182,7 +204,13 @@ func (s *Service) EditPlan(ctx context.Context, o EditPlanOptions) (catalog.Plan
 			}
 			return l.Validate()
 		},
-		patch:  func(pol *dashboard.Policy) { policy.ApplyLimits(pol, l) },
+		patch: func(pol *dashboard.Policy) { policy.ApplyLimits(pol, l) },
+		drift: func(plan *catalog.Plan, pol *dashboard.Policy) []string {
+			if policy.LimitsOf(pol) != plan.Limits {
+				return []string{"limits"}
+			}
+			return nil
+		},
 		record: func(plan *catalog.Plan, pol *dashboard.Policy) { plan.Limits = policy.LimitsOf(pol) },
 	})
 }
@@ -197,6 +225,9 @@ type itemEdit[P any] struct {
 	check   func(it P) error
 	prepare func(ctx context.Context, c *dashboard.Client, p provider.Provider) error
 	patch   func(pol *dashboard.Policy)
+	// drift names the kind's fields the live policy holds otherwise than
+	// the item as last synced.
+	drift func(it P, pol *dashboard.Policy) []string
 	// record copies the kind's fields from the updated policy into the item.
 	record func(it P, pol *dashboard.Policy)
 }
@@ -232,13 +263,17 @@ func editItem[T any, P Entry[T]](ctx context.Context, s *Service, o ItemChanges,
 				return it, err
 			}
 		}
-		pol, err = patchPolicy(ctx, c, p.Name, b.PolicyMID, func(pol *dashboard.Policy) {
+		pol, err = patchPolicy(ctx, c, p.Name, b.PolicyMID, func(pol *dashboard.Policy) error {
+			if err := checkDrift(k, P(&it), pol, o, e); err != nil {
+				return err
+			}
 			if o.Name != nil {
 				pol.Name = *o.Name
 			}
 			if e.changes {
 				e.patch(pol)
 			}
+			return nil
 		})
 		if err != nil {
 			return it, err
@@ -273,6 +308,34 @@ func editItem[T any, P Entry[T]](ctx context.Context, s *Service, o ItemChanges,
 		return it, err
 	}
 	return it, nil
+}
+
+// checkDrift compares the live policy with the item as last synced. A
+// field the edit changes that also changed in the Dashboard is not
+// overwritten silently: a conflict, unless Force. Other changed fields
+// are kept as the Dashboard has them (the edit is patch-only) and named.
+func checkDrift[P Entry[T], T any](k repo.ItemKind, it P, pol *dashboard.Policy, o ItemChanges, e itemEdit[P]) error {
+	b := it.Base()
+	var changed, overwritten []string
+	if pol.Name != b.Name {
+		changed = append(changed, "name")
+		if o.Name != nil {
+			overwritten = append(overwritten, "name")
+		}
+	}
+	if e.drift != nil {
+		for _, f := range e.drift(it, pol) {
+			changed = append(changed, f)
+			if e.changes {
+				overwritten = append(overwritten, f)
+			}
+		}
+	}
+	if len(overwritten) > 0 && !o.Force {
+		return catalog.Errorf(catalog.CodeConflict, "policy %s of %s %d changed in the Dashboard since the last sync (%s): nothing was written; run `tykportal sync` to take the Dashboard's values, or pass --force to overwrite them",
+			b.PolicyMID, k.Name, b.ID, strings.Join(overwritten, ", "))
+	}
+	return nil
 }
 
 // DeleteOptions say how an item is deleted.
@@ -342,12 +405,14 @@ func DeleteItem[T any, P Entry[T]](ctx context.Context, s *Service, o DeleteOpti
 // patchPolicy reads a policy, changes only what mutate touches and writes
 // it back whole: every field tykportal does not model is kept as it was.
 // It returns the policy as written.
-func patchPolicy(ctx context.Context, c *dashboard.Client, providerName, mid string, mutate func(*dashboard.Policy)) (*dashboard.Policy, error) {
+func patchPolicy(ctx context.Context, c *dashboard.Client, providerName, mid string, mutate func(*dashboard.Policy) error) (*dashboard.Policy, error) {
 	pol, err := c.GetPolicy(ctx, mid)
 	if err != nil {
 		return nil, remote(fmt.Errorf("read policy %s of provider %q: %w", mid, providerName, err))
 	}
-	mutate(pol)
+	if err := mutate(pol); err != nil {
+		return nil, err
+	}
 	if err := c.UpdatePolicy(ctx, pol); err != nil {
 		return nil, remote(fmt.Errorf("update policy %s of provider %q: %w", mid, providerName, err))
 	}

@@ -685,3 +685,47 @@ func TestEditKeepsAConcurrentEdit(t *testing.T) {
 		}
 	}
 }
+
+// A field the edit changes that also changed in the Dashboard since the
+// last sync is not overwritten silently: a conflict naming it, unless
+// Force. An edit of other fields goes ahead and keeps the Dashboard's.
+func TestEditRefusesToOverwriteADashboardChange(t *testing.T) {
+	f := syncedFixture(t)
+	ctx := context.Background()
+	plans, err := ListItems[catalog.Plan](ctx, f.svc, ListOptions{Provider: "prod"})
+	if err != nil || len(plans) == 0 {
+		t.Fatal(plans, err)
+	}
+	plan := plans[0]
+	for _, p := range plans {
+		if p.Rate > 0 {
+			plan = p
+		}
+	}
+	if err := f.sim.UpdatePolicy(plan.PolicyMID, func(pol map[string]any) { pol["rate"] = float64(7); pol["name"] = "Renamed in the Dashboard" }); err != nil {
+		t.Fatal(err)
+	}
+	setRate := func(l *catalog.Limits) error { l.Rate, l.Per = 99, 60; return nil }
+	before, writes := f.stateBytes(), f.writes()
+	_, err = f.svc.EditPlan(ctx, EditPlanOptions{ItemChanges: ItemChanges{ID: plan.ID}, Limits: setRate})
+	if catalog.CodeOf(err) != catalog.CodeConflict || !strings.Contains(err.Error(), "changed in the Dashboard since the last sync (limits)") || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("limits edit over a Dashboard change: %v", err)
+	}
+	name := "Mine"
+	if _, err := f.svc.EditPlan(ctx, EditPlanOptions{ItemChanges: ItemChanges{ID: plan.ID, Name: &name}}); catalog.CodeOf(err) != catalog.CodeConflict || !strings.Contains(err.Error(), "(name)") {
+		t.Fatalf("rename over a Dashboard rename: %v", err)
+	}
+	if f.stateBytes() != before || f.writes() != writes {
+		t.Fatal("a refused edit wrote")
+	}
+	// Local fields only: no Dashboard write at all, nothing to refuse.
+	display := "Shown"
+	if _, err := f.svc.EditPlan(ctx, EditPlanOptions{ItemChanges: ItemChanges{ID: plan.ID, DisplayName: &display}}); err != nil {
+		t.Fatalf("a local edit: %v", err)
+	}
+	// --force overwrites.
+	got, err := f.svc.EditPlan(ctx, EditPlanOptions{ItemChanges: ItemChanges{ID: plan.ID, Force: true}, Limits: setRate})
+	if err != nil || got.Rate != 99 || f.simPolicy("Renamed in the Dashboard")["rate"] != float64(99) {
+		t.Fatalf("forced: %+v %v", got, err)
+	}
+}
