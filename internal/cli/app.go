@@ -123,7 +123,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.checkGlobals(); err != nil {
+			if err := a.checkGlobals(cmd); err != nil {
 				return err
 			}
 			return a.startCPUProfile()
@@ -218,7 +218,10 @@ func wrapArgs(c *cobra.Command) {
 	}
 }
 
-func (a *App) checkGlobals() error {
+func (a *App) checkGlobals(cmd *cobra.Command) error {
+	if f := cmd.Flags().Lookup("db"); f != nil && f.Changed && a.DBPath == "" {
+		return usageErrorf("--db is empty: give a state file path or a postgres:// URL, or leave --db out")
+	}
 	f, err := output.ParseFormat(a.Output)
 	if err != nil {
 		return usageError(err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -42,6 +43,16 @@ opened per sync, so other tykportal commands keep working.`,
 					return err
 				}
 			}
+			if healthAddr != "" {
+				if _, port, err := net.SplitHostPort(healthAddr); err != nil || !validPort(port) {
+					return usageErrorf("--health-addr %q is not HOST:PORT, e.g. 127.0.0.1:9090", healthAddr)
+				}
+			}
+			for _, n := range args {
+				if _, err := a.service().Provider(cmd.Context(), n); err != nil {
+					return err
+				}
+			}
 			iv, source, err := watch.Interval(interval, cmd.Flags().Changed("interval"), a.Getenv)
 			if err != nil {
 				return usageError(err)
@@ -60,6 +71,12 @@ opened per sync, so other tykportal commands keep working.`,
 	fl.StringVar(&healthAddr, "health-addr", "", "serve /healthz and /metrics on this address, e.g. 127.0.0.1:9090 (off by default)")
 	fl.BoolVar(&opts.AllowMassHide, "allow-mass-hide", false, "allow syncs that hide more than half of a provider's items")
 	return cmd
+}
+
+// validPort: a port number 0-65535 (0: any free port).
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func (a *App) logger(format, level string) (*slog.Logger, error) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -61,6 +62,13 @@ func NormalizeURL(what, raw string) (string, error) {
 	}
 	if u.User != nil {
 		return "", invalid("%s must not contain a user name or password; the secret is read separately", what)
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", invalid("%s %q has port %s; a port is 1 to 65535", what, printable(raw), port)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return "", invalid("%s %q has an empty port", what, printable(raw))
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", invalid("%s %q must not have a query or fragment", what, printable(raw))
