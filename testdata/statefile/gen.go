@@ -1,6 +1,6 @@
 //go:build ignore
 
-// Command gen writes testdata/statefile/v1/tykportal.db, the state file the
+// Command gen writes, outside the repository, a state file with the records the
 // compatibility test (cmd/tykportal/statefile_test.go) reads, by driving the
 // real tykportal binary against two Dashboard simulators (cmd/dashboard-sim)
 // on 127.0.0.1, then has that test write its goldens from the new file:
@@ -47,7 +47,7 @@ import (
 
 var (
 	workDir = flag.String("work", "/tmp/tykportal-statefile-v1", "work directory (removed first and at the end)")
-	outPath = flag.String("out", "testdata/statefile/v1/tykportal.db", "where the state file goes")
+	outPath = flag.String("out", filepath.Join(os.TempDir(), "tykportal-statefile-v1.db"), "where the state file goes (not into the repository: records.json is made from it)")
 	goldens = flag.Bool("goldens", true, "then write the goldens (go test ./cmd/tykportal -run TestStateFile -statefile.update) and run the test")
 	verbose = flag.Bool("v", false, "print every command's output")
 )
@@ -317,7 +317,7 @@ func run() (err error) {
 		// The goldens are what the test reads from the new file with this
 		// same code; then the test runs as CI runs it.
 		for _, args := range [][]string{
-			{"test", "-count=1", "-run", "^TestStateFile$", "./cmd/tykportal", "-statefile.update"},
+			{"test", "-count=1", "-run", "^TestStateFile$", "./cmd/tykportal", "-statefile.update", "-statefile.from=" + mustAbs(*outPath)},
 			{"test", "-count=1", "-race", "-run", "StateFile", "./cmd/tykportal"},
 		} {
 			step("go %s", strings.Join(args, " "))
@@ -420,4 +420,12 @@ func highWater(path string) int64 {
 		return nil
 	}))
 	return size
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		panic(err)
+	}
+	return a
 }
