@@ -2,8 +2,9 @@ package pgstore
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,13 +22,12 @@ import (
 func TestCopyRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	src := filepath.Join(dir, "src.db")
-	copyFile(t, "../../../testdata/statefile/v1/tykportal.db", src)
-	from, err := boltstore.Open(ctx, src, boltstore.Options{})
+	from, err := boltstore.Open(ctx, filepath.Join(dir, "src.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer from.Close()
+	loadRecords(t, from, "../../../testdata/statefile/v1/records.json")
 	pg, err := Open(ctx, newDB(t), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -99,19 +99,63 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 }
 
-func copyFile(t *testing.T, from, to string) {
+// loadRecords writes the records a state file of 1dc4d0b held (the
+// compatibility fixture's records.json) into s, sequences included.
+func loadRecords(t *testing.T, s store.Store, path string) {
 	t.Helper()
-	in, err := os.Open(from)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY, 0o600)
+	var dump struct {
+		Buckets []struct {
+			Name     string `json:"name"`
+			Sequence uint64 `json:"sequence"`
+			Records  []struct {
+				Key      string `json:"key"`
+				KeyHex   string `json:"key_hex"`
+				Value    string `json:"value"`
+				ValueHex string `json:"value_hex"`
+			} `json:"records"`
+		} `json:"buckets"`
+	}
+	if err := json.Unmarshal(raw, &dump); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(context.Background(), func(tx store.Tx) error {
+		for _, b := range dump.Buckets {
+			if b.Name == "meta" {
+				continue // the backend's own
+			}
+			k := store.Kind(b.Name)
+			var recs []store.Raw
+			for _, r := range b.Records {
+				key := []byte(r.Key)
+				if r.KeyHex != "" {
+					if key, err = hex.DecodeString(r.KeyHex); err != nil {
+						return err
+					}
+				}
+				val := []byte(r.Value)
+				if r.ValueHex != "" {
+					if val, err = hex.DecodeString(r.ValueHex); err != nil {
+						return err
+					}
+				}
+				recs = append(recs, store.Raw{Kind: k, Key: key, Value: val})
+			}
+			if len(recs) > 0 {
+				if err := tx.PutMany(recs); err != nil {
+					return err
+				}
+			}
+			if err := tx.SetSequence(k, b.Sequence); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
 }
