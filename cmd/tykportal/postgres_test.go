@@ -1127,8 +1127,8 @@ func killInFetch(t *testing.T, srv *pgtest.Server, sim *dashboardtest.Sim, h *to
 }
 
 // killInWrite: the server stops in the middle of a sync's write (a first
-// sync of 10,000 more policies, stopped once its INSERTs are seen
-// running): exit 1, and not one row of it is left.
+// sync of 10,000 more policies, stopped once its INSERT or COPY of
+// products or plans is seen running): exit 1, and not one row of it is left.
 func killInWrite(t *testing.T, srv *pgtest.Server, sim *dashboardtest.Sim, h *tool, url string) {
 	h = h.in(t)
 	sim.Generate(org1, 10000, 500, 4)
@@ -1149,7 +1149,8 @@ func killInWrite(t *testing.T, srv *pgtest.Server, sim *dashboardtest.Sim, h *to
 		var n int
 		if err := watch.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
-			AND (query ILIKE 'INSERT INTO products%' OR query ILIKE 'INSERT INTO plans%')`).Scan(&n); err != nil {
+			AND (query ILIKE 'INSERT INTO products%' OR query ILIKE 'INSERT INTO plans%'
+				OR query ILIKE 'copy "products"%' OR query ILIKE 'copy "plans"%')`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		seen = n > 0

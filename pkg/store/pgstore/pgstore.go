@@ -12,8 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -238,14 +241,17 @@ func (db *DB) explain(err error, write bool) error {
 	return err
 }
 
+// isConnErr tells whether err is the connection's failure rather than the
+// server's answer: the dial failed, the socket went away, or the driver
+// had already closed the connection. Every one of them comes wrapped, so
+// they are matched by type and value, never by text.
 func isConnErr(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"connection reset", "connection refused", "broken pipe", "conn closed", "unexpected EOF", "failed to connect", "EOF"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 // Update runs fn in one serializable transaction. When PostgreSQL reports

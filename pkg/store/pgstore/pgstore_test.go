@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/pgstore/pgtest"
@@ -175,5 +179,30 @@ func TestRedact(t *testing.T) {
 	}
 	if !IsURL("PostgreSQL://x") || !IsURL("postgres://x") || IsURL("/var/lib/t.db") || IsURL("postgres.db") {
 		t.Error("IsURL")
+	}
+}
+
+// The connection's failures are told from the server's answers by type,
+// however they are wrapped, and never by the words of a message.
+func TestIsConnErr(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"reset", fmt.Errorf("read: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), true},
+		{"refused", fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true},
+		{"broken pipe", fmt.Errorf("write: %w", syscall.EPIPE), true},
+		{"eof", fmt.Errorf("receive message: %w", io.ErrUnexpectedEOF), true},
+		{"closed by the driver", fmt.Errorf("query: %w", pgconn.ErrConnClosed), true},
+		{"closed socket", fmt.Errorf("use: %w", net.ErrClosed), true},
+		{"server error", &pgconn.PgError{Code: "23505", Message: "duplicate key: connection reset"}, false},
+		{"words only", errors.New("failed to connect: connection refused (but not really)"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := isConnErr(tc.err); got != tc.want {
+				t.Errorf("isConnErr(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
 	}
 }
