@@ -155,6 +155,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 		a.doctorCommand(),
 		a.dbCommand(),
 		a.exportCommand(), a.diffCommand(), a.applyCommand(),
+		a.genDocsCommand(),
 	)
 	wrapArgs(root)
 	rejectUnknownSubcommands(root)
