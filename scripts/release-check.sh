@@ -35,10 +35,11 @@ grep -q '^    goos: \[linux\]$' "$cfg" && grep -q '^    goarch: \[amd64\]$' "$cf
 }
 
 echo "== goreleaser release --snapshot (linux/amd64)"
+before=$(git status --porcelain --untracked-files=no; git diff)
 "$gr" release --config "$cfg" --snapshot --clean --skip=publish
 
-if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
-  echo "FAIL: the release modified tracked files:" >&2
+if [ "$(git status --porcelain --untracked-files=no; git diff)" != "$before" ]; then
+  echo "FAIL: the release (its before-hooks) modified tracked files:" >&2
   git status --short --untracked-files=no >&2
   exit 1
 fi
