@@ -1,0 +1,90 @@
+package main
+
+import (
+	"maps"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
+)
+
+// TestHostileNamesInOutput syncs policies whose names hold a C1 control
+// (U+009B, a terminal's CSI), a bidirectional override (U+202E) and a
+// zero-width space (U+200B): -o yaml writes them (exactly, read back) and
+// exits 0, and a table on stdout shows each of them as a visible escape.
+func TestHostileNamesInOutput(t *testing.T) {
+	bin := buildBinary(t)
+	sim, srv := seedSim(t, dashboardtest.Options{UsersMe: true, Seed: 5})
+	const org = "5fd08e0f69710900018bc195"
+	var model map[string]any
+	for _, p := range sim.Policies(org) {
+		if p["name"] == "Payments Product" {
+			model = p
+		}
+	}
+	if model == nil {
+		t.Fatal("the seed data has no policy Payments Product")
+	}
+	names := map[string]string{
+		"Evil\u009b31m Product":  `Evil\x9b31m Product`,
+		"Payments \u202etcudorP": `Payments \u202etcudorP`,
+		"Pay\u200bments Product": `Pay\u200bments Product`,
+	}
+	for name := range names {
+		pol := maps.Clone(model)
+		delete(pol, "_id")
+		delete(pol, "id")
+		pol["name"] = name
+		sim.AddPolicy(org, pol)
+	}
+	c := newCLI(t, bin, "TYKPORTAL_SECRET_PROD=demo-admin-key-org1", "TYKPORTAL_LOCK_TIMEOUT=5s")
+	c.must("provider", "add", "prod", "--url", srv.URL, "--policy-tags", "portal")
+	c.must("sync")
+
+	if res := c.run("products", "list", "--all", "-o", "yaml"); res.code != 0 {
+		t.Errorf("products list -o yaml: exit %d: %s", res.code, res.stderr)
+	} else {
+		checkYAMLNames(t, res.stdout, names)
+	}
+
+	table := c.must("products", "list", "--all")
+	for name, shown := range names {
+		if strings.Contains(table, name) {
+			t.Errorf("the table shows %q raw", name)
+		}
+		if !strings.Contains(table, shown) {
+			t.Errorf("the table does not show %q as %s:\n%s", name, shown, table)
+		}
+	}
+	for _, r := range []string{"\u009b", "\u202e", "\u200b"} {
+		if strings.Contains(table, r) {
+			t.Errorf("the table holds %U", []rune(r)[0])
+		}
+	}
+}
+
+// checkYAMLNames checks that a YAML list of records holds every name
+// exactly, and no raw C1 control.
+func checkYAMLNames(t *testing.T, doc string, names map[string]string) {
+	t.Helper()
+	var listed []struct {
+		Name string `yaml:"name"`
+	}
+	if err := yaml.Unmarshal([]byte(doc), &listed); err != nil {
+		t.Fatalf("-o yaml is not YAML: %v\n%s", err, doc)
+	}
+	seen := map[string]bool{}
+	for _, p := range listed {
+		seen[p.Name] = true
+	}
+	for name := range names {
+		if !seen[name] {
+			t.Errorf("-o yaml lost or changed the name %q", name)
+		}
+	}
+	if strings.Contains(doc, "\u009b") {
+		t.Error("-o yaml wrote U+009B raw")
+	}
+}
