@@ -86,9 +86,18 @@ func (s *Service) AddProvider(ctx context.Context, opts AddProviderOptions) (pro
 		return p, err
 	}
 	p.CreatedAt = s.now().Truncate(time.Second)
+	// The name is checked again in the transaction that saves it: another
+	// process may have added it, or a name sharing its secret variable
+	// (prod-1 and prod_1), since the check above. bbolt has one writer at a
+	// time, and PostgreSQL's serializable transaction fails one of two that
+	// each read the providers and add one (the retry then sees the other).
 	err = s.update(ctx, func(tx store.Tx) error {
-		if _, err := repo.GetProvider(tx, p.Name); err == nil {
-			return fmt.Errorf("%w: %q", provider.ErrExists, p.Name)
+		existing, err := repo.ListProviders(tx)
+		if err != nil {
+			return err
+		}
+		if err := nameFree(existing, p.Name); err != nil {
+			return err
 		}
 		return repo.PutProvider(tx, p)
 	})

@@ -101,6 +101,9 @@ func TestAddProvider(t *testing.T) {
 		// hold: the state is held by another open "before" the use case,
 		// or "during" it (from the secret callback, after the name check).
 		hold string
+		// meanwhile runs from the secret callback: another process's
+		// change after the name check, before the save.
+		meanwhile func(f *fixture)
 
 		wantErr    string
 		wantCode   catalog.Code
@@ -130,6 +133,12 @@ func TestAddProvider(t *testing.T) {
 		{name: "a duplicate name is refused before the secret is asked", add: "other", wantErr: `provider already exists: "other"`, wantCode: catalog.CodeExists},
 		{name: "a name sharing the secret variable", add: "oth-er", before: func(f *fixture) { f.withProvider("oth_er") },
 			wantErr: "would share the variable TYKPORTAL_SECRET_OTH_ER", wantCode: catalog.CodeInvalid},
+		{name: "a name sharing the secret variable, added meanwhile", add: "oth-er", skipCheck: true, wantAsked: true,
+			meanwhile: func(f *fixture) { f.withProvider("oth_er") },
+			wantErr:   "would share the variable TYKPORTAL_SECRET_OTH_ER", wantCode: catalog.CodeInvalid},
+		{name: "the same name, added meanwhile", add: "prod", skipCheck: true, wantAsked: true,
+			meanwhile: func(f *fixture) { f.withProvider("prod") },
+			wantErr:   `provider already exists: "prod"`, wantCode: catalog.CodeExists},
 		{name: "an invalid name", add: "Bad Name", wantErr: "is not allowed", wantCode: catalog.CodeInvalid},
 		{name: "no secret given", secretErr: catalog.Errorf(catalog.CodeInvalid, "no secret for provider"), wantAsked: true,
 			wantErr: "no secret for provider", wantCode: catalog.CodeInvalid},
@@ -161,6 +170,10 @@ func TestAddProvider(t *testing.T) {
 					asked = true
 					if tc.hold == "during" {
 						release = f.holdState()
+					}
+					if tc.meanwhile != nil {
+						tc.meanwhile(f)
+						state = f.stateBytes()
 					}
 					return SecretInput{Value: sec, FromEnv: tc.fromEnv}, tc.secretErr
 				}})
