@@ -34,6 +34,10 @@ func Summarize(ctx context.Context, s Store) ([]Summary, error) {
 	return out, err
 }
 
+// SummarizeTx reads every kind in tx: a backend's backup sums what it
+// copies in the transaction it copies from.
+func SummarizeTx(tx Tx) ([]Summary, error) { return summarize(tx) }
+
 func summarize(tx Tx) ([]Summary, error) {
 	out := make([]Summary, 0, len(Kinds))
 	for _, k := range Kinds {
