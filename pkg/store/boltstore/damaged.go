@@ -196,10 +196,12 @@ func checkHeader(path string, size int64) error {
 // checkOpened checks an opened file before any command reads it: that
 // every page its header counts is in the file (a truncated file's missing
 // pages would be read through the mapping as SIGBUS), and that every
-// bucket and record can be walked (one cursor pass: 0.5 ms for 40,000
+// bucket and record can be walked (one cursor pass: 0.2-1 ms for 19,000
 // records). A read-write open also runs bbolt's own consistency check
 // (freed pages in use, pages reachable twice, key order), since writing
-// into such a file spreads the damage: 6-7 ms for 40,000 records of 1.4 KB.
+// into such a file spreads the damage: about 5 ms for 19,000 records in a
+// fresh process (`products edit` 11 ms -> 16 ms), 6-7 ms for 40,000
+// records of 1.4 KB.
 func (db *DB) checkOpened(readOnly bool) error {
 	fi, err := os.Stat(db.path)
 	if err != nil {
