@@ -171,7 +171,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open state file %s: %w: close it or wait, e.g. stop `tykportal watch`", path, store.ErrLocked)
 		}
-		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+		if errors.Is(err, berrors.ErrChecksum) {
+			// The magic number is bbolt's (checkHeader), the header pages
+			// no longer sum: a bbolt file damaged, not a foreign one.
+			return nil, damaged(path, "its header pages fail their checksums")
+		}
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) {
 			return fail(fmt.Errorf("%w (left untouched)", store.ErrCorrupt))
 		}
 		return fail(err)

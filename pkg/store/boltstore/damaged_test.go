@@ -98,6 +98,11 @@ func TestDamagedFile(t *testing.T) {
 		{"cut before the last page", func(b []byte) []byte { return b[:f.hwm-f.pageSize] }, store.ErrDamaged, "its pages need"},
 		{"cut in half", func(b []byte) []byte { return b[:f.hwm/2] }, store.ErrDamaged, "cut off"},
 		{"both meta pages overwritten", overwrite(0, bytes.Repeat([]byte{0x5a}, int(2*f.pageSize))), store.ErrCorrupt, ""},
+		{"both meta pages' checksums broken", func(b []byte) []byte {
+			b[metaTxid]++
+			b[f.pageSize+metaTxid]++
+			return b
+		}, store.ErrDamaged, "header pages fail their checksums"},
 		{"the products root page overwritten", overwrite(f.rootPage*f.pageSize, garbage), store.ErrDamaged, ""},
 		{"a record's bytes overwritten", overwrite(valueAt, []byte("\x00\x01}{")), store.ErrDamaged, "decode products record"},
 		{"too short to be bbolt", func(b []byte) []byte { return b[:10] }, store.ErrCorrupt, ""},
