@@ -14,7 +14,8 @@ import (
 // the opt-in file secret store, on a bbolt file and on PostgreSQL: 8 adds
 // of different names keep all 8 providers and all 8 secrets; two adds of
 // names sharing one secret variable (prod-1, prod_1) save exactly one, as
-// one after the other would.
+// one after the other would; two adds of one name save one, with its own
+// secret.
 func TestParallelProviderAdd(t *testing.T) {
 	bin := buildBinary(t)
 	t.Run("bbolt", func(t *testing.T) {
@@ -29,6 +30,8 @@ func TestParallelProviderAdd(t *testing.T) {
 }
 
 func testParallelAdd(t *testing.T, c *tool, secretsFile string) {
+	// parallel adds the names at once; the i-th add's URL ends in port
+	// 9000+i and its secret is "secret-of-NAME-i".
 	parallel := func(names ...string) []result {
 		out := make([]result, len(names))
 		var wg gosync.WaitGroup
@@ -36,8 +39,8 @@ func testParallelAdd(t *testing.T, c *tool, secretsFile string) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				out[i] = c.runIn("", "secret-of-"+name+"\n", "provider", "add", name, "--url", "http://127.0.0.1:9",
-					"--skip-check", "--org-id", "o1", "--secret-stdin")
+				out[i] = c.runIn("", fmt.Sprintf("secret-of-%s-%d\n", name, i), "provider", "add", name,
+					"--url", fmt.Sprintf("http://127.0.0.1:%d", 9000+i), "--skip-check", "--org-id", "o1", "--secret-stdin")
 			}()
 		}
 		wg.Wait()
@@ -61,8 +64,8 @@ func testParallelAdd(t *testing.T, c *tool, secretsFile string) {
 	if len(listed) != len(names) {
 		t.Errorf("%d providers saved, want %d", len(listed), len(names))
 	}
-	for _, p := range listed {
-		if p.SecretSource != "file" || stored[p.Name] != "secret-of-"+p.Name {
+	for i, p := range listed {
+		if p.SecretSource != "file" || stored[p.Name] != fmt.Sprintf("secret-of-%s-%d", p.Name, i) {
 			t.Errorf("provider %s (secret source %s): its secret is not in the file", p.Name, p.SecretSource)
 		}
 	}
@@ -99,7 +102,7 @@ func testParallelAdd(t *testing.T, c *tool, secretsFile string) {
 			}
 		}
 		secrets := readSecrets(t, secretsFile)
-		if secrets[winner] != "secret-of-"+winner {
+		if !strings.HasPrefix(secrets[winner], "secret-of-"+winner+"-") {
 			t.Errorf("round %d: %s was saved without its secret", round, winner)
 		}
 		for _, n := range []string{"prod-1", "prod_1"} {
@@ -108,6 +111,40 @@ func testParallelAdd(t *testing.T, c *tool, secretsFile string) {
 			}
 		}
 		c.must("provider", "remove", winner, "--yes")
+	}
+	testParallelSameName(t, c, secretsFile, parallel)
+}
+
+// testParallelSameName adds one name twice at once, with other URLs and
+// secrets: one add is saved, the other refused, and the saved provider has
+// its own secret (the refused add must neither replace nor delete it).
+func testParallelSameName(t *testing.T, c *tool, secretsFile string, parallel func(names ...string) []result) {
+	for round := range 6 {
+		res := parallel("dup", "dup")
+		won := -1
+		for i, r := range res {
+			switch {
+			case r.code == 0:
+				won = i
+			case r.code == 2 && strings.Contains(r.stderr, `provider already exists: "dup"`):
+			default:
+				t.Errorf("round %d: add %d: exit %d: %s", round, i, r.code, r.stderr)
+			}
+		}
+		if won < 0 || res[1-won].code == 0 {
+			t.Fatalf("round %d: exits %d and %d, want one add saved", round, res[0].code, res[1].code)
+		}
+		var p struct {
+			URL string `json:"url"`
+		}
+		decode(t, c.must("provider", "show", "dup", "-o", "json"), &p)
+		if want := fmt.Sprintf("http://127.0.0.1:%d", 9000+won); p.URL != want {
+			t.Fatalf("round %d: saved %s, want the successful add's %s", round, p.URL, want)
+		}
+		if got, want := readSecrets(t, secretsFile)["dup"], fmt.Sprintf("secret-of-dup-%d", won); got != want {
+			t.Errorf("round %d: the saved provider's secret is %q, want its own (%q)", round, got, want)
+		}
+		c.must("provider", "remove", "dup", "--yes")
 	}
 }
 

@@ -130,6 +130,9 @@ func (f *fixture) stateBytes() string {
 type mapSecrets struct {
 	mu sync.Mutex
 	m  map[string]string
+	// afterSave, when set, runs after each Save: another process's
+	// change between the secret's store and the provider's save.
+	afterSave func()
 }
 
 func (s *mapSecrets) Resolve(_ context.Context, p provider.Provider) (string, error) {
@@ -146,8 +149,12 @@ func (s *mapSecrets) FromEnv(name string) (string, bool) { return "", false }
 
 func (s *mapSecrets) Save(_ context.Context, name, sec string) (string, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.m[name] = sec
+	after := s.afterSave
+	s.mu.Unlock()
+	if after != nil {
+		after()
+	}
 	return "keyring", nil
 }
 

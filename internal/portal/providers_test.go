@@ -99,7 +99,7 @@ func TestAddProvider(t *testing.T) {
 		fault     *fault
 		before    func(f *fixture)
 		// hold: the state is held by another open "before" the use case,
-		// or "during" it (from the secret callback, after the name check).
+		// or "during" it (once the secret is stored, before the save).
 		hold string
 		// meanwhile runs from the secret callback: another process's
 		// change after the name check, before the save.
@@ -136,7 +136,7 @@ func TestAddProvider(t *testing.T) {
 		{name: "a name sharing the secret variable, added meanwhile", add: "oth-er", skipCheck: true, wantAsked: true,
 			meanwhile: func(f *fixture) { f.withProvider("oth_er") },
 			wantErr:   "would share the variable TYKPORTAL_SECRET_OTH_ER", wantCode: catalog.CodeInvalid},
-		{name: "the same name, added meanwhile", add: "prod", skipCheck: true, wantAsked: true,
+		{name: "the same name, added meanwhile: its secret is kept", add: "prod", skipCheck: true, wantAsked: true, secret: "demo-portal-key-org1",
 			meanwhile: func(f *fixture) { f.withProvider("prod") },
 			wantErr:   `provider already exists: "prod"`, wantCode: catalog.CodeExists},
 		{name: "an invalid name", add: "Bad Name", wantErr: "is not allowed", wantCode: catalog.CodeInvalid},
@@ -165,12 +165,12 @@ func TestAddProvider(t *testing.T) {
 			if tc.hold == "before" {
 				release = f.holdState()
 			}
+			if tc.hold == "during" {
+				f.secrets.afterSave = func() { release = f.holdState() }
+			}
 			got, err := f.svc.AddProvider(context.Background(), AddProviderOptions{Provider: p, SkipCheck: tc.skipCheck,
 				Secret: func() (SecretInput, error) {
 					asked = true
-					if tc.hold == "during" {
-						release = f.holdState()
-					}
 					if tc.meanwhile != nil {
 						tc.meanwhile(f)
 						state = f.stateBytes()
@@ -192,7 +192,14 @@ func TestAddProvider(t *testing.T) {
 				if after := f.stateBytes(); after != state {
 					t.Errorf("a refused add changed the state:\n%s\nwant\n%s", after, state)
 				}
-				if s, ok := f.storedSecret(name); ok && name != "other" && name != "oth_er" {
+				s, ok := f.storedSecret(name)
+				switch {
+				case tc.meanwhile != nil && name == "prod":
+					// The provider added meanwhile keeps its own secret.
+					if s != adminKey {
+						t.Errorf("the provider added meanwhile has the secret %q, want its own", s)
+					}
+				case ok && name != "other" && name != "oth_er":
 					t.Errorf("a refused add left the secret %q stored", s)
 				}
 				return
@@ -669,5 +676,34 @@ func TestEditProviderKeepsAConcurrentSync(t *testing.T) {
 		if p.Status != provider.StatusUp || p.LastSyncAt == nil {
 			t.Fatalf("the sync's outcome was written over: status %q, last sync %v", p.Status, p.LastSyncAt)
 		}
+	}
+}
+
+// Names sharing a secret variable are reserved one add at a time: the
+// second waits for the first to finish; other names do not wait.
+func TestReserveName(t *testing.T) {
+	f := newFixture(t)
+	f.svc.Leases = boltstore.Leases{Path: f.dbPath}
+	f.svc.Instance = "test/1"
+	ctx := context.Background()
+	release, err := f.svc.reserveName(ctx, "prod-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.svc.reserveName(ctx, "prod-2")
+	if err != nil {
+		t.Fatalf("another name waited: %v", err)
+	}
+	other()
+	const held = 300 * time.Millisecond
+	go func() { time.Sleep(held); release() }()
+	start := time.Now()
+	second, err := f.svc.reserveName(ctx, "prod_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second()
+	if took := time.Since(start); took < held {
+		t.Errorf("prod_1 was reserved after %v while prod-1 was reserved for %v", took, held)
 	}
 }
