@@ -41,7 +41,21 @@ func TestHostileNamesInOutput(t *testing.T) {
 	}
 	c := newCLI(t, bin, "TYKPORTAL_SECRET_PROD=demo-admin-key-org1", "TYKPORTAL_LOCK_TIMEOUT=5s")
 	c.must("provider", "add", "prod", "--url", srv.URL, "--policy-tags", "portal")
-	c.must("sync")
+	// The sync's own document lists the created items by name: it must be
+	// written too, the sync being committed by then.
+	if res := c.run("sync", "-o", "yaml"); res.code != 0 {
+		t.Errorf("sync -o yaml: exit %d: %s", res.code, res.stderr)
+	} else {
+		var doc any
+		if err := yaml.Unmarshal([]byte(res.stdout), &doc); err != nil {
+			t.Errorf("sync -o yaml is not YAML: %v", err)
+		}
+		for name := range names {
+			if !strings.Contains(res.stdout, yamlQuoted(t, name)) {
+				t.Errorf("sync -o yaml does not name %q", name)
+			}
+		}
+	}
 
 	if res := c.run("products", "list", "--all", "-o", "yaml"); res.code != 0 {
 		t.Errorf("products list -o yaml: exit %d: %s", res.code, res.stderr)
@@ -87,4 +101,14 @@ func checkYAMLNames(t *testing.T, doc string, names map[string]string) {
 	if strings.Contains(doc, "\u009b") {
 		t.Error("-o yaml wrote U+009B raw")
 	}
+}
+
+// yamlQuoted is how the YAML encoder writes a name as a scalar.
+func yamlQuoted(t *testing.T, name string) string {
+	t.Helper()
+	b, err := yaml.Marshal(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
 }
