@@ -108,8 +108,8 @@ func newDBBackupCmd(a *App) *cobra.Command {
 		Use:   "backup FILE [--force]",
 		Short: "Write a verified, consistent copy of the state to FILE (a bbolt file)",
 		Long: `backup copies the state (--db / TYKPORTAL_DB) to FILE as one read transaction sees it, so
-a write committed meanwhile is in the copy whole or not at all, and other commands may run
-during it. The copy is written beside FILE, synced, opened and checked (bbolt's consistency
+a write committed meanwhile is in the copy whole or not at all (on a bbolt file, reading
+commands run meanwhile and a writing one waits for the copy, as for any reader). The copy is written beside FILE, synced, opened and checked (bbolt's consistency
 check, and every kind's records summed against the source's), and only then renamed to FILE.
 A damaged state file is refused and nothing is written.
 
