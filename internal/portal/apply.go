@@ -106,6 +106,14 @@ func (s *Service) applyProvider(ctx context.Context, pp *ProviderPlan, pl *Plan)
 			if _, err := repo.GetProvider(tx, pp.p.Name); err == nil {
 				return nil
 			}
+			// Checked in the saving transaction, as provider add does.
+			existing, err := repo.ListProviders(tx)
+			if err != nil {
+				return err
+			}
+			if err := nameFree(existing, pp.p.Name); err != nil {
+				return err
+			}
 			return repo.PutProvider(tx, pp.p)
 		})
 		mark([]int{0}, err)

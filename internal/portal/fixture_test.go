@@ -133,6 +133,8 @@ type mapSecrets struct {
 	// afterSave, when set, runs after each Save: another process's
 	// change between the secret's store and the provider's save.
 	afterSave func()
+	// env are the secrets of TYKPORTAL_SECRET_<NAME>, by provider name.
+	env map[string]string
 }
 
 func (s *mapSecrets) Resolve(_ context.Context, p provider.Provider) (string, error) {
@@ -145,7 +147,12 @@ func (s *mapSecrets) Resolve(_ context.Context, p provider.Provider) (string, er
 	return v, nil
 }
 
-func (s *mapSecrets) FromEnv(name string) (string, bool) { return "", false }
+func (s *mapSecrets) FromEnv(name string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.env[name]
+	return v, ok
+}
 
 func (s *mapSecrets) Save(_ context.Context, name, sec string) (string, error) {
 	s.mu.Lock()
