@@ -17,7 +17,8 @@ import (
 
 // TestDamagedStateFile damages a synced state file 72 ways (cut off,
 // bytes overwritten in a run, scattered, or in page headers) and runs a
-// command on each: every run either works (the damage was in free space)
+// command on each (reads, a sync, a publish, a backup): every run either
+// works (the damage was in free space)
 // or exits 1 saying that the state file is damaged and how to restore it,
 // leaving the file as it was; never a crash, a stack trace or exit 2. The
 // backup `db backup` made before then restores the catalogue exactly. An
@@ -43,9 +44,14 @@ func TestDamagedStateFile(t *testing.T) {
 	hwm, pageSize := pagesInUse(t, db)
 
 	rng := mrand.New(mrand.NewPCG(72, 5))
-	commands := [][]string{{"provider", "list"}, {"products", "list", "-o", "json"}, {"sync"}, {"status", "-o", "json"}}
+	commands := [][]string{{"provider", "list"}, {"products", "list", "-o", "json"}, {"sync"}, {"status", "-o", "json"},
+		{"products", "publish", "3"}, {"db", "backup"}}
 	counts := map[string]int{}
-	for i := range 72 {
+	runs := 72
+	if testing.Short() {
+		runs = 24
+	}
+	for i := range runs {
 		bad := bytes.Clone(good)
 		var what string
 		switch i % 4 {
@@ -74,6 +80,11 @@ func TestDamagedStateFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		args := commands[i%len(commands)]
+		var copyTo string
+		if args[0] == "db" {
+			copyTo = filepath.Join(c.dir, "backups", fmt.Sprintf("run%d.db", i))
+			args = []string{"db", "backup", copyTo}
+		}
 		r := c.run(args...)
 		for _, crash := range []string{"goroutine ", "panic", "SIGBUS", "SIGSEGV", "fatal error", "bad file descriptor"} {
 			if strings.Contains(r.stderr, crash) {
@@ -93,10 +104,15 @@ func TestDamagedStateFile(t *testing.T) {
 		if after, _ := os.ReadFile(db); !bytes.Equal(after, bad) {
 			t.Errorf("run %d (%s), %v: the damaged file was changed", i, what, args)
 		}
+		if copyTo != "" {
+			if _, err := os.Stat(copyTo); err == nil {
+				t.Errorf("run %d (%s): a backup of the damaged file was written", i, what)
+			}
+		}
 	}
-	t.Logf("72 damaged state files: %v", counts)
-	if counts["damaged"] < 20 {
-		t.Errorf("only %d of 72 damaged files were found damaged", counts["damaged"])
+	t.Logf("%d damaged state files: %v", runs, counts)
+	if counts["damaged"] < runs/4 {
+		t.Errorf("only %d of %d damaged files were found damaged", counts["damaged"], runs)
 	}
 
 	// The backup restores the catalogue.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,7 +47,7 @@ func summarize(tx Tx) ([]Summary, error) {
 		err := tx.ForEach(k, func(key, v []byte) error {
 			canon, err := canonical(k, v)
 			if err != nil {
-				return fmt.Errorf("%s record %x: %w", k, key, err)
+				return &RecordError{Kind: k, Key: bytes.Clone(key), Err: err}
 			}
 			fmt.Fprintf(h, "%x\x00%s\x00", key, canon)
 			sum.Records++

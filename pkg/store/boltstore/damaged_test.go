@@ -294,6 +294,26 @@ func TestBackup(t *testing.T) {
 	if _, err := os.Stat(dst2); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a backup of a damaged file was written: %v", err)
 	}
+
+	// A record whose bytes were overwritten: the pages read, the record
+	// does not; the backup sums every record and refuses.
+	bad = bytes.Clone(f.good)
+	copy(bad[bytes.Index(bad, []byte(`"product 77"`)):], "\x00\x01}{")
+	recPath := filepath.Join(dir, "rec.db")
+	if err := os.WriteFile(recPath, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := Open(ctx, recPath, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	if _, err := rdb.Backup(ctx, dst2); !errors.Is(err, store.ErrDamaged) || !strings.Contains(err.Error(), "products record") {
+		t.Fatalf("backup of a file with a damaged record: %v, want ErrDamaged naming the record", err)
+	}
+	if _, err := os.Stat(dst2); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a backup of a damaged file was written: %v", err)
+	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*tmp-*")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
