@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -29,7 +30,7 @@ const lockPoll = 10 * time.Millisecond
 // not on secrets.json itself, which every write replaces by a rename. The
 // operating system releases a dead process's lock.
 func (f *File) lock(ctx context.Context) (unlock func(), err error) {
-	if err := os.MkdirAll(dirOf(f.Path), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
 		return nil, err
 	}
 	path := f.Path + ".lock"

@@ -243,7 +243,7 @@ func (f *File) read() (map[string]string, error) {
 // no lock) sees the old secrets or the new ones, never half a file. The
 // caller holds the lock.
 func (f *File) write(m map[string]string) error {
-	dir := dirOf(f.Path)
+	dir := filepath.Dir(f.Path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -282,8 +282,6 @@ func (f *File) write(m map[string]string) error {
 	}
 	return nil
 }
-
-func dirOf(path string) string { return filepath.Dir(path) }
 
 // Get implements Store.
 func (f *File) Get(ctx context.Context, provider string) (string, error) {
