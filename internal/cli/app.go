@@ -19,6 +19,7 @@ import (
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
+	"github.com/tykportal/tykportal/pkg/progress"
 	"github.com/tykportal/tykportal/pkg/secret"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
@@ -39,6 +40,7 @@ type Streams struct {
 	Err    io.Writer
 	InTTY  bool
 	OutTTY bool
+	ErrTTY bool
 }
 
 // SystemStreams returns os.Stdin/Stdout/Stderr with terminal detection.
@@ -47,6 +49,7 @@ func SystemStreams() Streams {
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 }
 
@@ -89,6 +92,8 @@ type App struct {
 	databases map[string]*pgstore.DB
 
 	format output.Format
+	// progress is the progress line shown now, if any (withProgress).
+	progress *progress.Line
 }
 
 // Main runs tykportal with args and returns the exit code: 0 success, 1

@@ -9,6 +9,7 @@ import (
 	"github.com/tykportal/tykportal/internal/portal"
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
+	"github.com/tykportal/tykportal/pkg/progress"
 	tpsync "github.com/tykportal/tykportal/pkg/sync"
 )
 
@@ -28,7 +29,10 @@ A failed or partial fetch changes nothing. Exit 1 when any provider failed.
 
 A provider being synced by another tykportal at the same time (a watch, a cron job on
 another host sharing the PostgreSQL catalogue) is waited for (--wait), or with --no-wait
-reported failed at once, naming the instance that syncs it.`,
+reported failed at once, naming the instance that syncs it.
+
+On a terminal, a sync that runs longer than a second shows each provider's stage on
+stderr (fetching, N policies decoded, writing); never on a pipe, with -q or -o json.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.LeaseWait < 0 {
 				return usageErrorf("--wait must not be negative")
@@ -36,7 +40,13 @@ reported failed at once, naming the instance that syncs it.`,
 			if noWait {
 				opts.LeaseWait = 0
 			}
-			results, err := a.service().Sync(cmd.Context(), args, opts)
+			var results []catalog.SyncResult
+			err := a.withProgress(use, func(r progress.Reporter) error {
+				opts.Progress = r
+				var err error
+				results, err = a.service().Sync(cmd.Context(), args, opts)
+				return err
+			})
 			if err != nil {
 				return err
 			}
