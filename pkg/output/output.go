@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/olekukonko/tablewriter"
@@ -249,7 +250,20 @@ func withEmptyLists(v any) (any, error) {
 	return cp.Interface(), nil
 }
 
+var timeType = reflect.TypeFor[time.Time]()
+
+// fillNilSlices also gives every time one form: RFC 3339 in UTC to the
+// second. time.Time's own encoding keeps the location and only as many
+// fraction digits as the value has, so one moment printed as 12:56:22Z in
+// one document and 12:56:22.15Z in another.
 func fillNilSlices(v reflect.Value) {
+	if v.Type() == timeType {
+		if v.CanSet() {
+			t := v.Interface().(time.Time)
+			v.Set(reflect.ValueOf(t.UTC().Truncate(time.Second)))
+		}
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if !v.IsNil() {
