@@ -120,7 +120,8 @@ func newCredListCmd(a *App, runF func(context.Context, repo.CredentialFilter) er
 			if err != nil {
 				return err
 			}
-			return a.printer().Print(items, func() output.Table { return credentialsTable(items) })
+			return a.printList(items, len(items), "no credentials: issue one with `tykportal credentials issue --product ID --plan ID --consumer EMAIL`",
+				func() output.Table { return credentialsTable(items) })
 		},
 	}
 	cmd.Flags().StringVar(&productArg, "product", "", "only credentials of this product id")

@@ -269,7 +269,7 @@ func newAPIsListCmd(a *App, runF func(ctx context.Context, provider string) erro
 			if err != nil {
 				return err
 			}
-			return a.printer().Print(rows, func() output.Table { return apisTable(rows) })
+			return a.printList(rows, len(rows), "no APIs: the provider's Dashboard shows none to its secret", func() output.Table { return apisTable(rows) })
 		},
 	}
 	cmd.Flags().StringVar(&providerName, "provider", "", "provider to ask")

@@ -40,6 +40,21 @@ func (a *App) withProgress(title string, work func(progress.Reporter) error) err
 	return work(line)
 }
 
+// printList prints a list and, when it is empty and shown as a table to a
+// person, says on stderr what to do next (scripts reading -o json get []).
+func (a *App) printList(items any, n int, emptyHint string, table func() output.Table) error {
+	if err := a.printer().Print(items, table); err != nil {
+		return err
+	}
+	if n == 0 && a.format == output.FormatTable {
+		a.info("%s", emptyHint)
+	}
+	return nil
+}
+
+// providersHint is what to do when there is no provider yet.
+const providersHint = "no providers: add one with `tykportal provider add NAME --url DASHBOARD_URL`"
+
 // pauseProgress hides the progress line, if one is shown, for a question;
 // the function it returns shows it again.
 func (a *App) pauseProgress() (resume func()) {

@@ -238,7 +238,7 @@ func newProviderListCmd(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.printer().Print(ps, func() output.Table {
+			return a.printList(ps, len(ps), providersHint, func() output.Table {
 				t := output.Table{Header: []string{"name", "url", "org id", "policy tags", "secret", "status", "last sync"}}
 				for _, p := range ps {
 					t.Rows = append(t.Rows, []string{p.Name, p.URL, dash(p.OrgID), dash(strings.Join(p.PolicyTags, ",")), p.SecretSource, p.Status, timeOrNever(p.LastSyncAt)})

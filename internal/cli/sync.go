@@ -53,6 +53,9 @@ stderr (fetching, N policies decoded, writing); never on a pipe, with -q or -o j
 			if err := a.printSyncResults(results); err != nil {
 				return err
 			}
+			if len(results) == 0 && a.format == output.FormatTable {
+				a.info("%s", providersHint)
+			}
 			return portal.FailedSyncs(results)
 		},
 	}
