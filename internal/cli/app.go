@@ -114,6 +114,10 @@ func Main(ctx context.Context, args []string, io Streams, getenv func(string) st
 		return 0
 	}
 	fmt.Fprintf(io.Err, "tykportal: %s\n", oneLine(err.Error()))
+	var hinted hintedError
+	if errors.As(err, &hinted) {
+		fmt.Fprint(io.Err, hinted.hint)
+	}
 	return ExitCode(err)
 }
 
@@ -164,7 +168,27 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 	)
 	wrapArgs(root)
 	rejectUnknownSubcommands(root)
+	a.localOnly(root, "status", "version", "provider list", "products list", "products show", "plans list", "plans show", "credentials list", "credentials show")
 	return root
+}
+
+// localOnly keeps the Dashboard flags (--timeout, --concurrency) out of
+// the help of commands that read the local state only: each gets a
+// hidden flag of the same name, bound to the same value, which shadows
+// the global one in help and docs and still accepts it from a script
+// that passes it to every command.
+func (a *App) localOnly(root *cobra.Command, paths ...string) {
+	for _, path := range paths {
+		cmd, _, err := root.Find(strings.Fields(path))
+		if err != nil || cmd == root {
+			panic("localOnly: no command " + path) // a programming error, caught by every test
+		}
+		fl := cmd.Flags()
+		fl.DurationVar(&a.Timeout, "timeout", 30*time.Second, "")
+		fl.IntVar(&a.Concurrency, "concurrency", 8, "")
+		_ = fl.MarkHidden("timeout")
+		_ = fl.MarkHidden("concurrency")
+	}
 }
 
 // startCPUProfile starts the --cpuprofile profile; Main stops it.
@@ -191,14 +215,16 @@ func (a *App) startCPUProfile() error {
 // error; cobra would print the group's help and exit 0.
 func rejectUnknownSubcommands(c *cobra.Command) {
 	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor alone does not apply
 		c.Args = cobra.ArbitraryArgs
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				hint := ""
+				err := usageErrorf("unknown command %q for %q (see `%s --help`)", args[0], cmd.CommandPath(), cmd.CommandPath())
 				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-					hint = fmt.Sprintf("; did you mean %q?", s[0])
+					// cobra's own wording and line breaks, one suggestion a line.
+					return hintedError{err, "\nDid you mean this?\n\t" + strings.Join(s, "\n\t") + "\n"}
 				}
-				return usageErrorf("unknown command %q for %q%s (see `%s --help`)", args[0], cmd.CommandPath(), hint, cmd.CommandPath())
+				return err
 			}
 			return cmd.Help()
 		}
@@ -249,7 +275,11 @@ func (a *App) checkGlobals(cmd *cobra.Command) error {
 
 // printer returns the printer for data on stdout.
 func (a *App) printer() *output.Printer {
-	return &output.Printer{Out: a.IO.Out, Format: a.format, Color: a.colorEnabled()}
+	p := &output.Printer{Out: a.IO.Out, Format: a.format, Color: a.colorEnabled()}
+	if a.IO.OutTTY {
+		p.Width = termWidth(a.IO.Out)
+	}
+	return p
 }
 
 func (a *App) colorEnabled() bool {

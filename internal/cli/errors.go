@@ -45,3 +45,13 @@ type pendingError struct{ n int }
 func (e *pendingError) Error() string {
 	return fmt.Sprintf("%d change(s) pending; run `tykportal apply -f FILE` to make them", e.n)
 }
+
+// hintedError is an error with lines of advice printed under it as they
+// are (the error itself is printed on one line): our own words only,
+// never text from outside.
+type hintedError struct {
+	error
+	hint string
+}
+
+func (e hintedError) Unwrap() error { return e.error }
