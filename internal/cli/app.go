@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"log/slog"
 	"context"
 	"errors"
 	"fmt"
@@ -94,6 +95,10 @@ type App struct {
 	format output.Format
 	// progress is the progress line shown now, if any (withProgress).
 	progress *progress.Line
+	// warnings remembers the warnings said; log, when set (watch), is
+	// where they go instead of plain lines on stderr.
+	warnings warnings
+	log      *slog.Logger
 }
 
 // Main runs tykportal with args and returns the exit code: 0 success, 1
@@ -296,9 +301,10 @@ func (a *App) info(format string, args ...any) {
 }
 
 // warn prints a warning on stderr, also with --quiet: warnings are not
-// success chatter.
+// success chatter. Each one is said once per command (a watch is one
+// command), and in watch through its structured log.
 func (a *App) warn(format string, args ...any) {
-	fmt.Fprintf(a.IO.Err, "warning: "+format+"\n", args...)
+	a.warnings.say(a, fmt.Sprintf(format, args...))
 }
 
 // dbPath resolves --db, then TYKPORTAL_DB, then the default location.

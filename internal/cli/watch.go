@@ -61,6 +61,7 @@ opened per sync, so other tykportal commands keep working.`,
 			if err != nil {
 				return err
 			}
+			a.log = logger // warnings too go through the log from here on
 			return a.runWatch(cmd.Context(), args, iv, source, healthAddr, opts, logger, logFormat == "json")
 		},
 	}
