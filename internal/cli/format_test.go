@@ -1,6 +1,10 @@
 package cli
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tykportal/tykportal/pkg/catalog"
+)
 
 func TestHumanUnits(t *testing.T) {
 	tests := []struct{ got, want string }{
@@ -29,6 +33,33 @@ func TestHumanUnits(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestChangeCountsInWordsAndCompact(t *testing.T) {
+	c := catalog.ChangeCounts{Created: 2, Updated: 1, Unchanged: 40}
+	if got := countWords(c); got != "2 created, 1 updated, 40 unchanged" {
+		t.Errorf("countWords = %q", got)
+	}
+	if got := countWords(catalog.ChangeCounts{}); got != "none" {
+		t.Errorf("countWords of nothing = %q", got)
+	}
+	if got := counts(c); got != "+2 ~1 -0 ^0 =40" {
+		t.Errorf("counts = %q", got)
+	}
+}
+
+func TestFieldValues(t *testing.T) {
+	for _, tt := range []struct {
+		v    any
+		want string
+	}{
+		{[]string{"a", "b"}, "[a, b]"}, {"x\x1by", `"x\x1by"`}, {float64(-1), "unlimited"}, {int64(-1), "unlimited"},
+		{float64(2.5), "2.5"}, {int64(3600), "3600"}, {true, "true"},
+	} {
+		if got := fieldValue(tt.v); got != tt.want {
+			t.Errorf("fieldValue(%#v) = %q, want %q", tt.v, got, tt.want)
 		}
 	}
 }
