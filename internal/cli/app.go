@@ -4,11 +4,11 @@
 package cli
 
 import (
-	"log/slog"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/pprof"
 	"strings"
