@@ -21,7 +21,6 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
 	"github.com/tykportal/tykportal/pkg/progress"
-	"github.com/tykportal/tykportal/pkg/secret"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
 	"github.com/tykportal/tykportal/pkg/store/pgstore"
@@ -117,6 +116,12 @@ func Main(ctx context.Context, args []string, io Streams, getenv func(string) st
 	}
 	if err == nil {
 		return 0
+	}
+	// A command a signal ended says so, whatever error it stopped with
+	// ("context canceled" from a request, a prompt's read).
+	var intr *Interrupted
+	if errors.As(context.Cause(ctx), &intr) {
+		err = intr
 	}
 	fmt.Fprintf(io.Err, "tykportal: %s\n", oneLine(err.Error()))
 	var hinted hintedError
@@ -387,67 +392,6 @@ func (a *App) openStore(ctx context.Context, location string, readOnly bool) (st
 		return nil, err
 	}
 	return boltstore.Open(ctx, location, boltstore.Options{ReadOnly: readOnly, LockTimeout: lt})
-}
-
-// confirm asks a yes/no question on a terminal. Without a terminal it
-// refuses, so that a script must say --yes.
-func (a *App) confirm(question, flagHint string) error {
-	if !a.IO.InTTY {
-		return usageErrorf("%s: refusing without confirmation; pass %s to confirm from a script", question, flagHint)
-	}
-	fmt.Fprintf(a.IO.Err, "%s [y/N] ", question)
-	line, err := readLine(a.IO.In, 64)
-	if err != nil {
-		return fmt.Errorf("read confirmation: %w", err)
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return nil
-	}
-	return errors.New("cancelled: nothing was changed")
-}
-
-// readHidden reads one line from the injected input without echo: a
-// terminal's echo is turned off for it; input that is no terminal (a test's
-// pipe) is read as a line.
-func (a *App) readHidden() ([]byte, error) {
-	if f, ok := a.IO.In.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
-		return term.ReadPassword(int(f.Fd()))
-	}
-	line, err := readLine(a.IO.In, secret.MaxLen+2)
-	if errors.Is(err, io.EOF) {
-		return nil, nil
-	}
-	return []byte(line), err
-}
-
-// readLine reads one line of at most max bytes, one byte at a time so that
-// nothing after the line is consumed.
-func readLine(r io.Reader, max int) (string, error) {
-	var b []byte
-	buf := make([]byte, 1)
-	for {
-		n, err := r.Read(buf)
-		if n == 1 {
-			if buf[0] == '\n' {
-				break
-			}
-			if len(b) >= max {
-				return "", usageErrorf("input line is longer than %d bytes", max)
-			}
-			b = append(b, buf[0])
-		}
-		if err == io.EOF {
-			if len(b) == 0 {
-				return "", io.EOF
-			}
-			break
-		}
-		if err != nil {
-			return "", err
-		}
-	}
-	return strings.TrimSuffix(string(b), "\r"), nil
 }
 
 // oneLine makes an error printable as one line: no line breaks, control

@@ -65,7 +65,7 @@ what was and was not applied, and the same apply run again finishes the job.
 				if o.Yes {
 					return nil
 				}
-				return a.confirm(fmt.Sprintf("Delete these %d item(s) and their policies", len(deletes)), "--yes")
+				return a.confirm(cmd.Context(), fmt.Sprintf("Delete these %d item(s) and their policies", len(deletes)), "--yes")
 			}
 			var plan *portal.Plan
 			err = a.withProgress("apply", func(r progress.Reporter) error {

@@ -206,7 +206,7 @@ func newCredRevokeCmd(a *App, runF func(context.Context, credRevokeOptions) erro
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			confirm := func(question string) error { return a.confirm(question, "--yes") }
+			confirm := func(question string) error { return a.confirm(cmd.Context(), question, "--yes") }
 			if opts.yes {
 				confirm = nil
 			}

@@ -18,11 +18,16 @@ func usageError(err error) error { return catalog.WithCode(catalog.CodeInvalid, 
 // ExitCode maps an error to tykportal's exit codes by its code (see
 // catalog.Code): 2 for usage errors, invalid input and unknown or duplicate
 // objects, all found before anything was written; 3 when `diff` or `apply
-// --dry-run` found changes pending; 1 for everything else. This is the only
-// place that decides it.
+// --dry-run` found changes pending; 128 + the signal's number (130 for
+// Ctrl-C) when a signal interrupted the command; 1 for everything else.
+// This is the only place that decides it.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
+	}
+	var intr *Interrupted
+	if errors.As(err, &intr) {
+		return intr.exitCode()
 	}
 	var pending *pendingError
 	if errors.As(err, &pending) {

@@ -217,7 +217,7 @@ func newItemDeleteCmd[T any, P portal.Entry[T]](a *App, v itemView[T], runF func
 				return err
 			}
 			if !yes {
-				o.Confirm = func(what string) error { return a.confirm(what, "--yes") }
+				o.Confirm = func(what string) error { return a.confirm(cmd.Context(), what, "--yes") }
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
