@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	gosync "sync"
@@ -26,11 +27,14 @@ import (
 	"github.com/tykportal/tykportal/pkg/store/pgstore"
 )
 
-// BuildInfo is stamped by the linker at release time.
+// BuildInfo is stamped by the linker at release time; Main fills what
+// is not from the binary's embedded build information.
 type BuildInfo struct {
 	Version string
 	Commit  string
 	Date    string
+	// Modified: built from a tree with uncommitted changes.
+	Modified bool
 }
 
 // Streams are the process's standard streams and whether each is a terminal.
@@ -103,7 +107,7 @@ type App struct {
 // Main runs tykportal with args and returns the exit code: 0 success, 1
 // failure, 2 usage error or invalid input.
 func Main(ctx context.Context, args []string, io Streams, getenv func(string) string, build BuildInfo) int {
-	app := &App{IO: io, Getenv: getenv, Build: build, Now: time.Now}
+	app := &App{IO: io, Getenv: getenv, Build: build.withModuleInfo(debug.ReadBuildInfo), Now: time.Now}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(io.In)
@@ -138,6 +142,7 @@ func (a *App) rootCommand() *cobra.Command {
 		Long: `tykportal connects to Tyk Dashboards ("providers"), imports their policies as API
 Products and Plans, creates the policies behind new Products and Plans, and issues
 credentials, from the terminal, from cron, or from scripts reading --output json.`,
+		Version:           a.Build.line(),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
@@ -148,6 +153,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 			return a.startCPUProfile()
 		},
 	}
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf("%v (see `%s --help`)", err, cmd.CommandPath())
 	})
