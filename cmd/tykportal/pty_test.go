@@ -285,5 +285,41 @@ func TestDemoInTerminal(t *testing.T) {
 	if code != 0 || strings.Contains(out, "input hidden") || !strings.Contains(out, "using TYKPORTAL_SECRET_DEMO; nothing stored") {
 		t.Fatalf("exit %d after %s; the terminal shows:\n%s", code, took, out)
 	}
+	// Each command is echoed as a shell reads it back: pasted into bash,
+	// the line gives the very arguments the demo ran.
+	for _, want := range [][]string{
+		{"tykportal", "products", "edit", "1", "--display-name", "Weather Product (public)", "--description", "Published to partners by the demo"},
+		{"curl", "-fsS", "-X", "POST", "", "-d", `{"remove":["portal"]}`},
+	} {
+		line := echoedLine(out, want[0]+" "+want[1]+" "+want[2])
+		if line == "" {
+			t.Fatalf("the demo never echoed %q; it shows:\n%s", want[:3], out)
+		}
+		got, err := exec.Command("bash", "-c", "for a in "+line+`; do printf '%s\n' "$a"; done`).Output()
+		if err != nil {
+			t.Fatalf("pasting %q: %v", line, err)
+		}
+		args := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+		if len(args) != len(want) {
+			t.Fatalf("%q pastes as %q, want %q", line, args, want)
+		}
+		for i := range want {
+			if want[i] != "" && args[i] != want[i] { // "" : the simulator's URL
+				t.Errorf("%q pastes as %q, want %q", line, args, want)
+			}
+		}
+	}
 	t.Logf("the demo took %s", took)
+}
+
+// echoedLine finds the demo's "$ COMMAND..." line that starts with prefix
+// and returns the command without the prompt and the bold escapes.
+func echoedLine(out, prefix string) string {
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimRight(strings.NewReplacer("\x1b[1m", "", "\x1b[0m", "").Replace(line), "\r")
+		if rest, ok := strings.CutPrefix(line, "$ "); ok && strings.HasPrefix(rest, prefix) {
+			return rest
+		}
+	}
+	return ""
 }
