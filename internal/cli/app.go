@@ -121,12 +121,7 @@ func Main(ctx context.Context, args []string, io Streams, getenv func(string) st
 	if err == nil {
 		return 0
 	}
-	// A command a signal ended says so, whatever error it stopped with
-	// ("context canceled" from a request, a prompt's read).
-	var intr *Interrupted
-	if errors.As(context.Cause(ctx), &intr) {
-		err = intr
-	}
+	err = withInterruption(ctx, err)
 	fmt.Fprintf(io.Err, "tykportal: %s\n", oneLine(err.Error()))
 	var hinted hintedError
 	if errors.As(err, &hinted) {

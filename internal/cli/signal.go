@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
@@ -41,4 +42,16 @@ func SignalContext(parent context.Context) (context.Context, func()) {
 		signal.Stop(ch)
 		cancel(nil)
 	}
+}
+
+// withInterruption is a command's error when a signal ended it: the
+// interruption, whatever error the command stopped with ("context
+// canceled" from a request), unless that error already carries it with
+// what to do next (an interrupted create names doctor).
+func withInterruption(ctx context.Context, err error) error {
+	var intr *Interrupted
+	if err == nil || !errors.As(context.Cause(ctx), &intr) || errors.As(err, new(*Interrupted)) {
+		return err
+	}
+	return intr
 }

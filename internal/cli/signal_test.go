@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -43,5 +45,39 @@ func TestMainInterrupted(t *testing.T) {
 		func(string) string { return "" }, BuildInfo{})
 	if code == 130 || strings.Contains(errOut.String(), "interrupted") {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestWithInterruption(t *testing.T) {
+	sigint := &Interrupted{Signal: syscall.SIGINT}
+	interrupted, cancel := context.WithCancelCause(context.Background())
+	cancel(sigint)
+	timedOut, cancel2 := context.WithTimeout(context.Background(), 0)
+	defer cancel2()
+	own := fmt.Errorf("%w; the Dashboard may have created the policy anyway: run `tykportal doctor` to check (operation 1)", sigint)
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		err      error
+		want     string
+		wantCode int
+	}{
+		{"no error", interrupted, nil, "", 0},
+		{"a request cancelled by the signal", interrupted, fmt.Errorf("GET /api/portal/policies: %w", context.Canceled), "interrupted", 130},
+		{"an error that says it with what to do", interrupted, own, own.Error(), 130},
+		{"no signal: the error as it is", context.Background(), errors.New("the Dashboard failed (500)"), "the Dashboard failed (500)", 1},
+		{"a timeout is no interruption", timedOut, context.DeadlineExceeded, "context deadline exceeded", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := withInterruption(tc.ctx, tc.err)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want || ExitCode(err) != tc.wantCode {
+				t.Fatalf("%q (exit %d), want %q (exit %d)", got, ExitCode(err), tc.want, tc.wantCode)
+			}
+		})
 	}
 }
