@@ -240,29 +240,45 @@ func TestProviderAddInTerminal(t *testing.T) {
 		}
 	})
 
-	t.Run("Ctrl-C during a sync", func(t *testing.T) {
-		url, started := slowPolicies(t)
-		c := newCLI(t, bin, "TYKPORTAL_SECRET_STORE=file", secretEnv)
-		c.must("provider", "add", "prod", "--url", url, "--policy-tags", "portal")
-		before := stateFile(t, c.dbPath())
-		r := startPTY(t, c.env, bin, "sync")
-		select {
-		case <-started:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("the sync never asked for the policies; the terminal shows:\n%s", r.output())
+	for _, progressShown := range []bool{false, true} {
+		name := "Ctrl-C during a sync"
+		if progressShown {
+			name += ", its progress line shown"
 		}
-		r.ctrlC()
-		// The policies take a minute to come: only the interruption ends it sooner.
-		code, took := r.wait(20 * time.Second)
-		out := r.output()
-		if code != 130 || !strings.Contains(out, "tykportal: interrupted") || strings.Contains(out, "context canceled") {
-			t.Fatalf("exit %d after %s; the terminal shows:\n%s", code, took, out)
-		}
-		if after := stateFile(t, c.dbPath()); !bytes.Equal(before, after) {
-			t.Error("the interrupted sync changed the state file")
-		}
-		t.Logf("the sync ended %s after Ctrl-C", took)
-	})
+		t.Run(name, func(t *testing.T) {
+			ctrlCDuringSync(t, bin, secretEnv, progressShown)
+		})
+	}
+}
+
+func ctrlCDuringSync(t *testing.T, bin, secretEnv string, progressShown bool) {
+	url, started := slowPolicies(t)
+	c := newCLI(t, bin, "TYKPORTAL_SECRET_STORE=file", secretEnv)
+	c.must("provider", "add", "prod", "--url", url, "--policy-tags", "portal")
+	before := stateFile(t, c.dbPath())
+	r := startPTY(t, c.env, bin, "sync")
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the sync never asked for the policies; the terminal shows:\n%s", r.output())
+	}
+	if progressShown {
+		r.waitFor("prod fetching", 10*time.Second)
+	}
+	r.ctrlC()
+	// The policies take a minute to come: only the interruption ends it sooner.
+	code, took := r.wait(20 * time.Second)
+	out := r.output()
+	if code != 130 || !strings.Contains(out, "tykportal: interrupted") || strings.Contains(out, "context canceled") {
+		t.Fatalf("exit %d after %s; the terminal shows:\n%s", code, took, out)
+	}
+	if after := stateFile(t, c.dbPath()); !bytes.Equal(before, after) {
+		t.Error("the interrupted sync changed the state file")
+	}
+	if progressShown && !strings.HasSuffix(strings.TrimRight(out, "\r\n"), "\r\x1b[Ktykportal: interrupted") {
+		t.Errorf("the progress line was not erased before the message: %q", out)
+	}
+	t.Logf("the sync ended %s after Ctrl-C", took)
 }
 
 // The demo runs in a terminal without asking anything: it sets the
