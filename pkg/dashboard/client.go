@@ -410,7 +410,9 @@ func (c *Client) writeStatus(ctx context.Context, method, path string, q url.Val
 // listAll fetches every item of a paged list: first with p=-2 (all items in
 // one streamed answer); when a Dashboard ignores that and answers page 1 of
 // several, the remaining pages are fetched concurrently with a bounded worker
-// count and joined in Dashboard order. Any failed page fails the whole list.
+// count and joined in Dashboard order. Any failed page fails the whole list,
+// and so does a page that does not fit the first one's count (paging.go):
+// a list missing items would hide products.
 func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra url.Values, id func(*T) string) ([]T, error) {
 	first, pages, err := listPage[T](ctx, c, path, itemsKey, extra, -2)
 	if err != nil {
@@ -419,7 +421,18 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 	if pages <= 1 {
 		return first, nil
 	}
+	shape := pageShape{pages: pages, size: len(first)}
+	if err := shape.claimErr(); err != nil {
+		return nil, c.fail(call{method: http.MethodGet, path: path, page: 1}, KindBadResponse, 0, "", err)
+	}
+	onFirst := make(map[string]bool, len(first))
+	for i := range first {
+		if k := id(&first[i]); k != "" {
+			onFirst[k] = true
+		}
+	}
 	rest := make([][]T, pages+1)
+	echo := make([]bool, pages+1)
 	errs := make([]error, pages+1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -430,7 +443,16 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 		go func() {
 			defer wg.Done()
 			for p := range work {
-				items, _, err := listPage[T](ctx, c, path, itemsKey, extra, p)
+				items, claimed, err := listPage[T](ctx, c, path, itemsKey, extra, p)
+				if err == nil {
+					echo[p] = len(items) > 0
+					for i := range items {
+						echo[p] = echo[p] && onFirst[id(&items[i])]
+					}
+					if perr := shape.pageErr(p, len(items), claimed, echo[p]); perr != nil {
+						err = c.fail(call{method: http.MethodGet, path: path, page: p}, KindBadResponse, 0, "", perr)
+					}
+				}
 				rest[p], errs[p] = items, err
 				if err != nil {
 					cancel()
@@ -438,10 +460,14 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 			}
 		}()
 	}
+	// Stop handing out pages at the first failure or signal: the pages
+	// left are not fetched, and a SIGTERM ends the list at once.
+feed:
 	for p := 2; p <= pages; p++ {
 		select {
 		case work <- p:
 		case <-ctx.Done():
+			break feed
 		}
 	}
 	close(work)
@@ -460,22 +486,32 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 		return nil, err
 	}
 	// A Dashboard that did honour p=-2 but reports the page count anyway
-	// would send every item twice: keep the first of each id.
+	// sends every item twice: keep the first of each id. Any other repeat
+	// stands where an item of that page should be.
 	seen := make(map[string]bool, len(first)*pages)
 	all := make([]T, 0, len(first)*pages)
-	add := func(items []T) {
+	add := func(p int, items []T) error {
 		for i := range items {
 			k := id(&items[i])
 			if k != "" && seen[k] {
+				if p > 1 && !shape.echoes(len(items), echo[p]) {
+					return c.fail(call{method: http.MethodGet, path: path, page: p}, KindBadResponse, 0, "",
+						fmt.Errorf("%w: page %d repeats an item of an earlier page", errInconsistentPages, p))
+				}
 				continue
 			}
 			seen[k] = true
 			all = append(all, items[i])
 		}
+		return nil
 	}
-	add(first)
+	if err := add(1, first); err != nil {
+		return nil, err
+	}
 	for p := 2; p <= pages; p++ {
-		add(rest[p])
+		if err := add(p, rest[p]); err != nil {
+			return nil, err
+		}
 	}
 	return all, nil
 }
