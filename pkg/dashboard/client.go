@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,9 +47,10 @@ type Config struct {
 
 // Client calls one Dashboard. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	base *url.URL
-	http *http.Client
+	cfg      Config
+	base     *url.URL
+	http     *http.Client
+	secretRE *regexp.Regexp // the secret's forms to scrub (scrub.go)
 }
 
 var errRedirect = errors.New("the Dashboard answered with a redirect, which is not followed so the secret cannot leak to another host; use the final URL as the provider URL")
@@ -103,7 +105,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	hcCopy := *hc
 	hcCopy.CheckRedirect = func(*http.Request, []*http.Request) error { return errRedirect }
-	return &Client{cfg: cfg, base: u, http: &hcCopy}, nil
+	return &Client{cfg: cfg, base: u, http: &hcCopy, secretRE: secretPattern(cfg.Secret)}, nil
 }
 
 // apiResponse is the Dashboard's status body.
@@ -131,9 +133,7 @@ type response struct {
 }
 
 func (c *Client) scrub(s string) string {
-	if c.cfg.Secret != "" {
-		s = strings.ReplaceAll(s, c.cfg.Secret, "[secret]")
-	}
+	s = c.scrubSecret(s)
 	if len(s) > 300 {
 		s = s[:300] + "..."
 	}
@@ -164,13 +164,17 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		attempts += c.cfg.MaxRetries
 	}
 	var last error
+	start := time.Now()
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			delay := c.cfg.RetryBaseDelay << (i - 1)
 			delay += time.Duration(rand.Int64N(int64(delay)/2 + 1))
 			var re *Error
 			if errors.As(last, &re) && re.Kind == KindRateLimited && re.retryAfter > 0 {
-				delay = re.retryAfter
+				if !c.waitFor(re, time.Since(start)) {
+					break
+				}
+				delay = min(re.retryAfter, maxRetryAfter)
 			}
 			t := time.NewTimer(delay)
 			select {
@@ -259,7 +263,7 @@ func (c *Client) attempt(ctx context.Context, cl call) (*response, error, bool) 
 	e := c.fail(cl, kind, res.StatusCode, msg, nil)
 	if kind == KindRateLimited {
 		if s, err := strconv.Atoi(strings.TrimSpace(res.Header.Get("Retry-After"))); err == nil && s >= 0 {
-			e.retryAfter = min(time.Duration(s)*time.Second, 30*time.Second)
+			e.retryAfter = time.Duration(min(s, 1<<31)) * time.Second
 		}
 	}
 	return nil, e, kind == KindServer || kind == KindRateLimited
@@ -422,8 +426,8 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 		return first, nil
 	}
 	shape := pageShape{pages: pages, size: len(first)}
-	if err := shape.claimErr(); err != nil {
-		return nil, c.fail(call{method: http.MethodGet, path: path, page: 1}, KindBadResponse, 0, "", err)
+	if what, err := shape.claimErr(); err != nil {
+		return nil, c.pageFailure(path, 1, what, err)
 	}
 	onFirst := make(map[string]bool, len(first))
 	for i := range first {
@@ -450,7 +454,7 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 						echo[p] = echo[p] && onFirst[id(&items[i])]
 					}
 					if perr := shape.pageErr(p, len(items), claimed, echo[p]); perr != nil {
-						err = c.fail(call{method: http.MethodGet, path: path, page: p}, KindBadResponse, 0, "", perr)
+						err = c.pageFailure(path, p, whatInconsistent, perr)
 					}
 				}
 				rest[p], errs[p] = items, err
@@ -495,8 +499,7 @@ feed:
 			k := id(&items[i])
 			if k != "" && seen[k] {
 				if p > 1 && !shape.echoes(len(items), echo[p]) {
-					return c.fail(call{method: http.MethodGet, path: path, page: p}, KindBadResponse, 0, "",
-						fmt.Errorf("%w: page %d repeats an item of an earlier page", errInconsistentPages, p))
+					return c.pageFailure(path, p, whatInconsistent, fmt.Errorf("page %d repeats an item of an earlier page", p))
 				}
 				continue
 			}

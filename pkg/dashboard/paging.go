@@ -1,10 +1,10 @@
 package dashboard
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 )
 
 // A hostile or broken Dashboard decides how much a list costs: its page
@@ -26,10 +26,21 @@ const (
 var (
 	errTooManyItems = fmt.Errorf("the answer holds more than %d items", maxListItems)
 	errItemTooLarge = fmt.Errorf("an item of the answer is larger than %d bytes", maxItemBytes)
-	// errInconsistentPages marks a paged answer that does not add up: some
-	// items would be missing from the list, so the list is not taken.
-	errInconsistentPages = errors.New("the Dashboard's pages are inconsistent, so items would be missing; nothing was taken from this list")
 )
+
+// What a failed list says when its pages do not add up, or claim more
+// than a list may hold (Error.what).
+const (
+	whatInconsistent = "the Dashboard's pages do not add up, so items would be missing; nothing was taken from the list"
+	whatTooMany      = "the Dashboard claims more items than a list may hold; nothing was taken from the list"
+)
+
+// pageFailure is the error of a list whose page p failed a check.
+func (c *Client) pageFailure(path string, p int, what string, err error) *Error {
+	e := c.fail(call{method: http.MethodGet, path: path, page: p}, KindBadResponse, 0, "", err)
+	e.what = what
+	return e
+}
 
 // pageCount reads an answer's page count, clamped so that an absurd value
 // stays absurd (and is refused) instead of wrapping around to a small one.
@@ -54,32 +65,32 @@ type pageShape struct {
 }
 
 // claimErr refuses a first page that cannot be the start of an honest
-// list: no items though more pages follow, or more items than a list may
-// hold.
-func (s pageShape) claimErr() error {
+// list: no items though more pages follow (what: whatInconsistent), or
+// more items than a list may hold (whatTooMany).
+func (s pageShape) claimErr() (what string, err error) {
 	switch {
 	case s.size == 0:
-		return fmt.Errorf("%w: page 1 holds no items but the answer claims %d pages", errInconsistentPages, s.pages)
+		return whatInconsistent, fmt.Errorf("page 1 holds no items but claims %d pages", s.pages)
 	case s.pages > maxListItems/s.size:
-		return fmt.Errorf("the answer claims %d pages of %d items, more than the %d items a list may hold", s.pages, s.size, maxListItems)
+		return whatTooMany, fmt.Errorf("page 1 claims %d pages of %d items, more than %d items", s.pages, s.size, maxListItems)
 	}
-	return nil
+	return "", nil
 }
 
 // pageErr checks page p, which holds n items and claims pages pages;
 // echo: every one of its items was on page 1 already.
 func (s pageShape) pageErr(p, n, pages int, echo bool) error {
 	if pages != s.pages {
-		return fmt.Errorf("%w: page %d claims %d pages, page 1 claimed %d", errInconsistentPages, p, pages, s.pages)
+		return fmt.Errorf("page %d claims %d pages, page 1 claimed %d", p, pages, s.pages)
 	}
 	if s.echoes(n, echo) {
 		return nil
 	}
 	switch {
 	case p < s.pages && n != s.size:
-		return fmt.Errorf("%w: page %d of %d holds %d items, page 1 held %d (every page but the last is full)", errInconsistentPages, p, s.pages, n, s.size)
+		return fmt.Errorf("page %d of %d holds %d items where page 1 held %d; only the last page may hold fewer", p, s.pages, n, s.size)
 	case p == s.pages && (n < 1 || n > s.size):
-		return fmt.Errorf("%w: the last page (%d) holds %d items, want 1 to %d as page 1 held %d", errInconsistentPages, p, n, s.size, s.size)
+		return fmt.Errorf("the last page (%d) holds %d items, not 1 to %d as page 1 held %d", p, n, s.size, s.size)
 	}
 	return nil
 }
