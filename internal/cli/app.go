@@ -95,6 +95,10 @@ type App struct {
 	dbMu      gosync.Mutex
 	databases map[string]*pgstore.DB
 
+	// clients are the Dashboard clients, one per provider (factory.go).
+	clientsMu gosync.Mutex
+	clients   map[string]cachedClient
+
 	format output.Format
 	// progress is the progress line shown now, if any (withProgress).
 	progress *progress.Line
@@ -115,6 +119,7 @@ func Main(ctx context.Context, args []string, io Streams, getenv func(string) st
 	root.SetErr(io.Err)
 	err := root.ExecuteContext(ctx)
 	app.closeDatabases()
+	app.closeClients()
 	if app.stopProfile != nil {
 		app.stopProfile()
 	}

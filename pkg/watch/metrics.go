@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tykportal/tykportal/pkg/catalog"
@@ -65,6 +66,9 @@ func NewMetrics(instance string) *Metrics {
 		last: map[string]string{},
 	}
 	m.registry.MustRegister(m.syncs, m.duration, m.items, m.lastSuccess, m.deferred, m.syncedHere)
+	// The runtime's and the process's own (go_goroutines,
+	// process_open_fds, ...): a long-running loop that leaks shows it here.
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -363,6 +363,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		`tykportal_catalog_items{kind="product",provider="b",state="unpublished"} 1`,
 		`tykportal_catalog_items{kind="plan",provider="b",state="unpublished"} 2`,
 		`tykportal_last_success_timestamp_seconds{provider="b"} 1.7e+09`,
+		"\ngo_goroutines ", "\nprocess_open_fds ",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
