@@ -2,9 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -152,6 +156,214 @@ func TestHostileWatchSoak(t *testing.T) {
 	for _, s := range samples[1:] {
 		if s.fds > warm.fds+4 || s.goroutines > warm.goroutines+6 {
 			t.Fatalf("after %d syncs %d fds and %d goroutines; after %d: %d and %d (all: %v)", s.syncs, s.fds, s.goroutines, warm.syncs, warm.fds, warm.goroutines, samples)
+		}
+	}
+}
+
+// failedFetch checks that a sync against a hostile Dashboard failed as a
+// fetch: exit 1, the last stderr line one sentence naming the provider
+// and holding want, the catalogue as it was, the failure recorded.
+func failedFetch(t *testing.T, tp *tool, r result, before, want string) {
+	t.Helper()
+	t.Logf("stderr: %s", r.stderr)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "tykportal: ") || !strings.Contains(last, "prod") || !strings.Contains(r.stderr, want) {
+		t.Fatalf("stderr %q: want one sentence naming prod with %q", r.stderr, want)
+	}
+	if after := tp.must("products", "list", "--all", "-o", "json"); after != before {
+		t.Fatalf("the failed sync changed the catalogue:\n%s\nwas\n%s", after, before)
+	}
+	if status := tp.must("status", "-o", "json"); !strings.Contains(status, `"last_sync_status": "failed"`) {
+		t.Fatalf("the failed outcome was not recorded: %s", status)
+	}
+}
+
+// listRequests counts the simulator's policy list requests.
+func listRequests(sim *dashboardtest.Sim) int {
+	n := 0
+	for _, r := range sim.Requests() {
+		if r.Method == "GET" && r.Path == "/api/portal/policies" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestHostileClaimsPages: a Dashboard claiming a billion pages (of one
+// answer, or paged) is refused at its first answer, not asked page after
+// page for ever; one claiming more pages than it has fails at the first
+// page short of the claim.
+func TestHostileClaimsPages(t *testing.T) {
+	bin := buildBinary(t)
+	tests := []struct {
+		name     string
+		legacy   bool
+		pages    int
+		want     string
+		maxCalls int
+	}{
+		{"a billion pages, one answer", false, 1e9, "claims more items than a list may hold", 1},
+		{"a billion pages, paged", true, 1e9, "claims more items than a list may hold", 1},
+		{"40,000 pages, paged", true, 40_000, "the Dashboard's pages do not add up", 1 + 3*8},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, tp := hostileCLI(t, bin, dashboardtest.Options{UsersMe: true, Legacy: tc.legacy, PageSize: 5})
+			tp.must("sync")
+			before := tp.must("products", "list", "--all", "-o", "json")
+			calls := listRequests(sim)
+			sim.SetFault("GET", "/api/portal/policies", 0, dashboardtest.Fault{ClaimPages: tc.pages})
+			r := tp.run("sync")
+			if r.took > 10*time.Second {
+				t.Fatalf("the sync took %v", r.took)
+			}
+			if n := listRequests(sim) - calls; n > tc.maxCalls {
+				t.Fatalf("%d list requests, want at most %d", n, tc.maxCalls)
+			}
+			sim.ClearFaults()
+			failedFetch(t, tp, r, before, tc.want)
+		})
+	}
+}
+
+// TestHostileSignalWhilePaging: SIGTERM ends a sync within a second,
+// whether the Dashboard claims a billion pages or its pages hang.
+func TestHostileSignalWhilePaging(t *testing.T) {
+	bin := buildBinary(t)
+	tests := []struct {
+		name   string
+		faults map[int]dashboardtest.Fault
+	}{
+		{"a billion pages", map[int]dashboardtest.Fault{0: {ClaimPages: 1e9}}},
+		{"40,000 pages that hang", map[int]dashboardtest.Fault{1: {ClaimPages: 40_000}, 0: {ClaimPages: 40_000, Latency: time.Minute}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, tp := hostileCLI(t, bin, dashboardtest.Options{UsersMe: true, Legacy: true, PageSize: 5})
+			for _, page := range []int{1, 0} { // page 1's rule first: rules match in order
+				if f, ok := tc.faults[page]; ok {
+					sim.SetFault("GET", "/api/portal/policies", page, f)
+				}
+			}
+			cmd := tp.start("", nil, "sync")
+			time.Sleep(time.Second)
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			signalled := time.Now()
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+			if took := time.Since(signalled); took > time.Second {
+				t.Fatalf("the sync ended %v after SIGTERM, want within a second", took)
+			}
+			if code := cmd.ProcessState.ExitCode(); code == 0 {
+				t.Fatal("exit 0: the sync cannot have succeeded")
+			}
+		})
+	}
+}
+
+// TestHostileShortPage: a Dashboard that ignores p<0 and answers a page
+// short (empty, null, or claiming another page count) fails the fetch:
+// nothing hidden, exit 1, where it once gave status ok and hid the
+// products of the missing page.
+func TestHostileShortPage(t *testing.T) {
+	bin := buildBinary(t)
+	tests := []struct {
+		name  string
+		page  int
+		fault dashboardtest.Fault
+	}{
+		{"page 2 empty", 2, dashboardtest.Fault{ShortPage: "empty"}},
+		{"page 2 null", 2, dashboardtest.Fault{ShortPage: "null"}},
+		{"page 2 claims 1 page", 2, dashboardtest.Fault{ClaimPages: 1}},
+		{"page 2 empty, claims 2 pages", 2, dashboardtest.Fault{ShortPage: "empty", ClaimPages: 2}},
+		{"page 3 claims 3 pages", 3, dashboardtest.Fault{ClaimPages: 3}},
+		{"last page empty", 4, dashboardtest.Fault{ShortPage: "empty"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// 19 policies in pages of 5: 5, 5, 5, 4.
+			sim, tp := hostileCLI(t, bin, dashboardtest.Options{UsersMe: true, Legacy: true, PageSize: 5})
+			tp.must("sync")
+			before := tp.must("products", "list", "--all", "-o", "json")
+			sim.SetFault("GET", "/api/portal/policies", tc.page, tc.fault)
+			r := tp.run("sync")
+			sim.ClearFaults()
+			failedFetch(t, tp, r, before, "the Dashboard's pages do not add up")
+		})
+	}
+}
+
+// TestHostileRetryAfter: a 429 asking to retry after an hour fails the
+// sync within --timeout, saying what was asked, instead of waiting
+// 3 x 30 s.
+func TestHostileRetryAfter(t *testing.T) {
+	bin := buildBinary(t)
+	sim, tp := hostileCLI(t, bin, dashboardtest.Defaults())
+	tp.must("sync")
+	before := tp.must("products", "list", "--all", "-o", "json")
+	sim.SetFault("GET", "/api/portal/policies", 0, dashboardtest.Fault{Status: 429, RetryAfter: 3600})
+	r := tp.run("--timeout", "2s", "sync")
+	sim.ClearFaults()
+	if r.took > 4*time.Second {
+		t.Fatalf("the sync took %v with --timeout 2s", r.took)
+	}
+	failedFetch(t, tp, r, before, "asks to retry after 1h0m0s, past the 2s request timeout")
+}
+
+// TestHostileEchoesSecret: a Dashboard that puts the secret into its error
+// bodies, verbatim, base64, hex or URL-encoded, never gets it printed, by
+// any command, in any output format.
+func TestHostileEchoesSecret(t *testing.T) {
+	bin := buildBinary(t)
+	const secret = "s3cr3t/k+y=&?x~é"
+	b := []byte(secret)
+	forms := []string{
+		secret, base64.StdEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b),
+		hex.EncodeToString(b), url.QueryEscape(secret),
+	}
+	sim, srv := seedSim(t, dashboardtest.Defaults())
+	sim.AddUser(dashboardtest.User{OrgID: "5fd08e0f69710900018bc195", AccessKey: secret, Active: true})
+	tp := newCLI(t, bin, "TYKPORTAL_SECRET_PROD="+secret)
+	tp.must("provider", "add", "prod", "--url", srv.URL, "--policy-tags", "portal")
+	for _, enc := range []string{"verbatim", "base64", "hex", "url"} {
+		for _, status := range []int{400, 500} {
+			for _, args := range [][]string{{"sync"}, {"sync", "-o", "json"}, {"provider", "test", "prod"}, {"apis", "list", "--provider", "prod"}} {
+				sim.ClearFaults()
+				sim.SetFault("", "/api/portal/policies", 0, dashboardtest.Fault{EchoSecret: enc, Status: status})
+				sim.SetFault("", "/api/apis", 0, dashboardtest.Fault{EchoSecret: enc, Status: status})
+				r := tp.run(args...)
+				if r.code == 0 {
+					t.Fatalf("%s %d %v: exit 0", enc, status, args)
+				}
+				if !strings.Contains(r.stdout+r.stderr, "[secret]") {
+					t.Fatalf("%s %d %v: the echoed message is not shown scrubbed: %s%s", enc, status, args, r.stdout, r.stderr)
+				}
+				for _, f := range forms {
+					if strings.Contains(strings.ToLower(r.stdout+r.stderr), strings.ToLower(f)) {
+						t.Fatalf("%s %d %v: the secret is printed (%s):\n%s%s", enc, status, args, f, r.stdout, r.stderr)
+					}
+				}
+			}
+		}
+	}
+	// and nothing of it reached the state file
+	db, err := os.ReadFile(tp.dbPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range forms {
+		if bytes.Contains(db, []byte(f)) {
+			t.Fatalf("the state file holds the secret (%s)", f)
 		}
 	}
 }
