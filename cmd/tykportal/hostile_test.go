@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -160,6 +161,31 @@ func TestHostileWatchSoak(t *testing.T) {
 	}
 }
 
+// runWithin runs the binary as tool.run does, but kills it after d and
+// fails the test: a hostile Dashboard could keep a build without the
+// bounds running for ever.
+func runWithin(tp *tool, d time.Duration, args ...string) result {
+	tp.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tp.bin, args...)
+	cmd.Env = tp.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	if ctx.Err() != nil {
+		tp.t.Fatalf("%v still running after %v: killed", args, d)
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		tp.t.Fatal(err)
+	}
+	return r
+}
+
 // failedFetch checks that a sync against a hostile Dashboard failed as a
 // fetch: exit 1, the last stderr line one sentence naming the provider
 // and holding want, the catalogue as it was, the failure recorded.
@@ -217,10 +243,7 @@ func TestHostileClaimsPages(t *testing.T) {
 			before := tp.must("products", "list", "--all", "-o", "json")
 			calls := listRequests(sim)
 			sim.SetFault("GET", "/api/portal/policies", 0, dashboardtest.Fault{ClaimPages: tc.pages})
-			r := tp.run("sync")
-			if r.took > 10*time.Second {
-				t.Fatalf("the sync took %v", r.took)
-			}
+			r := runWithin(tp, 10*time.Second, "sync")
 			if n := listRequests(sim) - calls; n > tc.maxCalls {
 				t.Fatalf("%d list requests, want at most %d", n, tc.maxCalls)
 			}
@@ -296,7 +319,7 @@ func TestHostileShortPage(t *testing.T) {
 			tp.must("sync")
 			before := tp.must("products", "list", "--all", "-o", "json")
 			sim.SetFault("GET", "/api/portal/policies", tc.page, tc.fault)
-			r := tp.run("sync")
+			r := runWithin(tp, 10*time.Second, "sync")
 			sim.ClearFaults()
 			failedFetch(t, tp, r, before, "the Dashboard's pages do not add up")
 		})
@@ -312,7 +335,7 @@ func TestHostileRetryAfter(t *testing.T) {
 	tp.must("sync")
 	before := tp.must("products", "list", "--all", "-o", "json")
 	sim.SetFault("GET", "/api/portal/policies", 0, dashboardtest.Fault{Status: 429, RetryAfter: 3600})
-	r := tp.run("--timeout", "2s", "sync")
+	r := runWithin(tp, 30*time.Second, "--timeout", "2s", "sync")
 	sim.ClearFaults()
 	if r.took > 4*time.Second {
 		t.Fatalf("the sync took %v with --timeout 2s", r.took)
@@ -335,23 +358,28 @@ func TestHostileEchoesSecret(t *testing.T) {
 	sim.AddUser(dashboardtest.User{OrgID: "5fd08e0f69710900018bc195", AccessKey: secret, Active: true})
 	tp := newCLI(t, bin, "TYKPORTAL_SECRET_PROD="+secret)
 	tp.must("provider", "add", "prod", "--url", srv.URL, "--policy-tags", "portal")
+	type run struct {
+		status int
+		args   []string
+	}
+	runs := []run{{400, []string{"sync"}}, {400, []string{"sync", "-o", "json"}}, {400, []string{"provider", "test", "prod"}},
+		{400, []string{"apis", "list", "--provider", "prod"}}, {500, []string{"sync"}}} // a 500 is retried first
 	for _, enc := range []string{"verbatim", "base64", "hex", "url"} {
-		for _, status := range []int{400, 500} {
-			for _, args := range [][]string{{"sync"}, {"sync", "-o", "json"}, {"provider", "test", "prod"}, {"apis", "list", "--provider", "prod"}} {
-				sim.ClearFaults()
-				sim.SetFault("", "/api/portal/policies", 0, dashboardtest.Fault{EchoSecret: enc, Status: status})
-				sim.SetFault("", "/api/apis", 0, dashboardtest.Fault{EchoSecret: enc, Status: status})
-				r := tp.run(args...)
-				if r.code == 0 {
-					t.Fatalf("%s %d %v: exit 0", enc, status, args)
-				}
-				if !strings.Contains(r.stdout+r.stderr, "[secret]") {
-					t.Fatalf("%s %d %v: the echoed message is not shown scrubbed: %s%s", enc, status, args, r.stdout, r.stderr)
-				}
-				for _, f := range forms {
-					if strings.Contains(strings.ToLower(r.stdout+r.stderr), strings.ToLower(f)) {
-						t.Fatalf("%s %d %v: the secret is printed (%s):\n%s%s", enc, status, args, f, r.stdout, r.stderr)
-					}
+		for _, rn := range runs {
+			status, args := rn.status, rn.args
+			sim.ClearFaults()
+			sim.SetFault("", "/api/portal/policies", 0, dashboardtest.Fault{EchoSecret: enc, Status: status})
+			sim.SetFault("", "/api/apis", 0, dashboardtest.Fault{EchoSecret: enc, Status: status})
+			r := runWithin(tp, 30*time.Second, args...)
+			if r.code == 0 {
+				t.Fatalf("%s %d %v: exit 0", enc, status, args)
+			}
+			if !strings.Contains(r.stdout+r.stderr, "[secret]") {
+				t.Fatalf("%s %d %v: the echoed message is not shown scrubbed: %s%s", enc, status, args, r.stdout, r.stderr)
+			}
+			for _, f := range forms {
+				if strings.Contains(strings.ToLower(r.stdout+r.stderr), strings.ToLower(f)) {
+					t.Fatalf("%s %d %v: the secret is printed (%s):\n%s%s", enc, status, args, f, r.stdout, r.stderr)
 				}
 			}
 		}

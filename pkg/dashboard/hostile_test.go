@@ -41,8 +41,8 @@ func TestHostilePaging(t *testing.T) {
 		{name: "claims more pages than it has", legacy: true, faults: []fault{{0, dashboardtest.Fault{ClaimPages: 40_000}}}, want: "of 40000 holds", maxCalls: 2 + 8 + 8},
 		{name: "page 2 empty", legacy: true, faults: []fault{{2, dashboardtest.Fault{ShortPage: "empty"}}}, want: "page 2 of 3 holds 0 items where page 1 held 10"},
 		{name: "page 2 null", legacy: true, faults: []fault{{2, dashboardtest.Fault{ShortPage: "null"}}}, want: "page 2 of 3 holds 0 items where page 1 held 10"},
-		{name: "page 2 claims 1 page", legacy: true, faults: []fault{{2, dashboardtest.Fault{ClaimPages: 1}}}, want: "page 2 claims 1 pages, page 1 claimed 3"},
-		{name: "page 2 empty claiming 2 pages", legacy: true, faults: []fault{{2, dashboardtest.Fault{ShortPage: "empty", ClaimPages: 2}}}, want: "page 2 claims 2 pages"},
+		{name: "page 2 claims 1 page", legacy: true, faults: []fault{{2, dashboardtest.Fault{ClaimPages: 1}}}, want: "page 2 gives the page count as 1, page 1 gave 3"},
+		{name: "page 2 empty claiming 2 pages", legacy: true, faults: []fault{{2, dashboardtest.Fault{ShortPage: "empty", ClaimPages: 2}}}, want: "page 2 gives the page count as 2"},
 		{name: "last page empty", legacy: true, faults: []fault{{3, dashboardtest.Fault{ShortPage: "empty"}}}, want: "the last page (3) holds 0 items"},
 		{name: "page 1 empty with more pages", legacy: true, faults: []fault{{1, dashboardtest.Fault{ShortPage: "empty"}}}, want: "page 1 holds no items but claims 3 pages"},
 		// A Dashboard honouring p<0 that still reports its page count

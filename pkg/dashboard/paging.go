@@ -81,7 +81,7 @@ func (s pageShape) claimErr() (what string, err error) {
 // echo: every one of its items was on page 1 already.
 func (s pageShape) pageErr(p, n, pages int, echo bool) error {
 	if pages != s.pages {
-		return fmt.Errorf("page %d claims %d pages, page 1 claimed %d", p, pages, s.pages)
+		return fmt.Errorf("page %d gives the page count as %d, page 1 gave %d", p, pages, s.pages)
 	}
 	if s.echoes(n, echo) {
 		return nil
