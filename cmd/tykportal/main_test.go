@@ -656,6 +656,15 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 			f.Status = 429
 			f.RetryAfter, err = strconv.Atoi(val)
 			ts.Check(err)
+		case "claimpages": // a hostile Dashboard (dashboardtest/hostile.go)
+			f.ClaimPages, err = strconv.Atoi(val)
+			ts.Check(err)
+		case "shortpage":
+			f.ShortPage = val
+		case "echosecret":
+			f.EchoSecret, f.Status = val, 400
+		case "endless":
+			f.Endless = val
 		default:
 			ts.Fatalf("sim fault: unknown kind %q", kind)
 		}
