@@ -428,6 +428,8 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 	if err != nil {
 		return nil, err
 	}
+	progress := newListCounter(ctx)
+	progress.add(len(first))
 	if pages <= 1 {
 		return first, nil
 	}
@@ -483,6 +485,8 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 				rest[p], errs[p] = items, err
 				if err != nil {
 					cancel()
+				} else {
+					progress.add(len(items))
 				}
 			}
 		}()
