@@ -514,7 +514,7 @@ func (r *simRegistry) get(ts *testscript.TestScript, name string) *simInstance {
 	return s
 }
 
-// sim start NAME [legacy] [pagesize=N] [latency=D] [nousersme] [noseed] [nodeletebyhash] [tls]
+// sim start NAME [bundled] [legacy] [pagesize=N] [latency=D] [nousersme] [noseed] [nodeletebyhash] [tls]
 //
 //	starts a Dashboard simulator on 127.0.0.1 and sets $NAME_URL.
 //
@@ -551,6 +551,11 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(v)
 				ts.Check(err)
 				opts.Latency = d
+			case "bundled":
+				// As cmd/dashboard-sim serves it by default (the README's
+				// tour): its ids and page size.
+				opts = dashboardtest.Defaults()
+				opts.PageSize, opts.Seed = 10, 1
 			case "nousersme":
 				opts.UsersMe = false
 			case "nodeletebyhash":
@@ -651,6 +656,15 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 			f.Status = 429
 			f.RetryAfter, err = strconv.Atoi(val)
 			ts.Check(err)
+		case "claimpages": // a hostile Dashboard (dashboardtest/hostile.go)
+			f.ClaimPages, err = strconv.Atoi(val)
+			ts.Check(err)
+		case "shortpage":
+			f.ShortPage = val
+		case "echosecret":
+			f.EchoSecret, f.Status = val, 400
+		case "endless":
+			f.Endless = val
 		default:
 			ts.Fatalf("sim fault: unknown kind %q", kind)
 		}

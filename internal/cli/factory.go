@@ -66,14 +66,53 @@ func (a *App) secretStores() secret.Stores {
 		// this host lives where its own state file would.
 		path, _ = boltstore.DefaultPath(a.Getenv)
 	}
-	return secret.Stores{Getenv: a.Getenv, DBPath: path, Warn: a.IO.Err}
+	return secret.Stores{Getenv: a.Getenv, DBPath: path, Warn: a.secretWarnings()}
 }
 
-// newClient builds a Dashboard client for p with the given secret.
+// newClient gives the Dashboard client of p with the given secret: one per
+// provider for the command's life, so that watch, which syncs each
+// provider every interval, reuses its connections instead of opening a
+// new pool (and leaving its idle sockets) per sync. A provider whose
+// configuration or secret changed meanwhile gets a new client, and the old
+// one's connections are closed. Main closes them all when the command ends.
 func (a *App) newClient(p provider.Provider, sec string) (*dashboard.Client, error) {
-	return dashboard.New(dashboard.Config{
+	cfg := dashboard.Config{
 		BaseURL: p.URL, Secret: sec, OrgID: p.OrgID,
 		CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify,
 		Timeout: a.Timeout, UserAgent: "tykportal/" + a.Build.Version, Concurrency: a.Concurrency,
-	})
+	}
+	a.clientsMu.Lock()
+	defer a.clientsMu.Unlock()
+	if cur, ok := a.clients[p.Name]; ok {
+		if cur.cfg == cfg {
+			return cur.client, nil
+		}
+		cur.client.Close()
+		delete(a.clients, p.Name)
+	}
+	c, err := dashboard.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a.clients == nil {
+		a.clients = map[string]cachedClient{}
+	}
+	a.clients[p.Name] = cachedClient{cfg: cfg, client: c}
+	return c, nil
+}
+
+// cachedClient is a provider's client and the configuration it was built with.
+type cachedClient struct {
+	cfg    dashboard.Config
+	client *dashboard.Client
+}
+
+// closeClients closes the connections of every Dashboard client.
+func (a *App) closeClients() {
+	a.clientsMu.Lock()
+	defer a.clientsMu.Unlock()
+	for name, c := range a.clients {
+		c.client.Close()
+		delete(a.clients, name)
+	}
 }

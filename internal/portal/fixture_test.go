@@ -133,8 +133,10 @@ type mapSecrets struct {
 	// afterSave, when set, runs after each Save: another process's
 	// change between the secret's store and the provider's save.
 	afterSave func()
-	// env are the secrets of TYKPORTAL_SECRET_<NAME>, by provider name.
-	env map[string]string
+	// unwritable, when set, is the error of a store that cannot save.
+	unwritable error
+	// env is TYKPORTAL_SECRET_<NAME>'s value for every provider; "": unset.
+	env string
 }
 
 func (s *mapSecrets) Resolve(_ context.Context, p provider.Provider) (string, error) {
@@ -147,12 +149,9 @@ func (s *mapSecrets) Resolve(_ context.Context, p provider.Provider) (string, er
 	return v, nil
 }
 
-func (s *mapSecrets) FromEnv(name string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.env[name]
-	return v, ok
-}
+func (s *mapSecrets) FromEnv(name string) (string, bool) { return s.env, s.env != "" }
+
+func (s *mapSecrets) CheckWritable(context.Context, string) error { return s.unwritable }
 
 func (s *mapSecrets) Save(_ context.Context, name, sec string) (string, error) {
 	s.mu.Lock()

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,9 +47,10 @@ type Config struct {
 
 // Client calls one Dashboard. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	base *url.URL
-	http *http.Client
+	cfg      Config
+	base     *url.URL
+	http     *http.Client
+	secretRE *regexp.Regexp // the secret's forms to scrub (scrub.go)
 }
 
 var errRedirect = errors.New("the Dashboard answered with a redirect, which is not followed so the secret cannot leak to another host; use the final URL as the provider URL")
@@ -103,8 +105,14 @@ func New(cfg Config) (*Client, error) {
 	}
 	hcCopy := *hc
 	hcCopy.CheckRedirect = func(*http.Request, []*http.Request) error { return errRedirect }
-	return &Client{cfg: cfg, base: u, http: &hcCopy}, nil
+	return &Client{cfg: cfg, base: u, http: &hcCopy, secretRE: secretPattern(cfg.Secret)}, nil
 }
+
+// Close closes the client's idle connections. A process that builds a
+// client per use (a sync per interval) and never closes them keeps their
+// sockets and goroutines until the Dashboard hangs up: ~2 per sync. The
+// client stays usable: a later call opens a connection again.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
 
 // apiResponse is the Dashboard's status body.
 type apiResponse struct {
@@ -131,9 +139,7 @@ type response struct {
 }
 
 func (c *Client) scrub(s string) string {
-	if c.cfg.Secret != "" {
-		s = strings.ReplaceAll(s, c.cfg.Secret, "[secret]")
-	}
+	s = c.scrubSecret(s)
 	if len(s) > 300 {
 		s = s[:300] + "..."
 	}
@@ -164,13 +170,17 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		attempts += c.cfg.MaxRetries
 	}
 	var last error
+	start := time.Now()
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			delay := c.cfg.RetryBaseDelay << (i - 1)
 			delay += time.Duration(rand.Int64N(int64(delay)/2 + 1))
 			var re *Error
 			if errors.As(last, &re) && re.Kind == KindRateLimited && re.retryAfter > 0 {
-				delay = re.retryAfter
+				if !c.waitFor(re, time.Since(start)) {
+					break
+				}
+				delay = min(re.retryAfter, maxRetryAfter)
 			}
 			t := time.NewTimer(delay)
 			select {
@@ -259,7 +269,7 @@ func (c *Client) attempt(ctx context.Context, cl call) (*response, error, bool) 
 	e := c.fail(cl, kind, res.StatusCode, msg, nil)
 	if kind == KindRateLimited {
 		if s, err := strconv.Atoi(strings.TrimSpace(res.Header.Get("Retry-After"))); err == nil && s >= 0 {
-			e.retryAfter = min(time.Duration(s)*time.Second, 30*time.Second)
+			e.retryAfter = time.Duration(min(s, 1<<31)) * time.Second
 		}
 	}
 	return nil, e, kind == KindServer || kind == KindRateLimited
@@ -410,16 +420,51 @@ func (c *Client) writeStatus(ctx context.Context, method, path string, q url.Val
 // listAll fetches every item of a paged list: first with p=-2 (all items in
 // one streamed answer); when a Dashboard ignores that and answers page 1 of
 // several, the remaining pages are fetched concurrently with a bounded worker
-// count and joined in Dashboard order. Any failed page fails the whole list.
+// count and joined in Dashboard order. Any failed page fails the whole list,
+// and so does a page that does not fit the first one's count (paging.go):
+// a list missing items would hide products.
 func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra url.Values, id func(*T) string) ([]T, error) {
 	first, pages, err := listPage[T](ctx, c, path, itemsKey, extra, -2)
 	if err != nil {
 		return nil, err
 	}
+	progress := newListCounter(ctx)
+	progress.add(len(first))
 	if pages <= 1 {
 		return first, nil
 	}
+	shape := pageShape{pages: pages, size: len(first)}
+	onFirst := make(map[string]bool, len(first))
+	for i := range first {
+		if k := id(&first[i]); k != "" {
+			onFirst[k] = true
+		}
+	}
+	echoed := func(items []T) bool {
+		all := len(items) > 0
+		for i := range items {
+			all = all && onFirst[id(&items[i])]
+		}
+		return all
+	}
+	if what, err := shape.claimErr(); err != nil {
+		if what != whatTooMany || !shape.mayBeWhole() {
+			return nil, c.pageFailure(path, 1, what, err)
+		}
+		// Page 1 may be the whole list, from a Dashboard that honoured
+		// p<0 and still gave its page count (10,000 items in 1,000
+		// pages claim 10 million): page 2 tells.
+		items, claimed, perr := listPage[T](ctx, c, path, itemsKey, extra, 2)
+		if perr != nil {
+			return nil, perr
+		}
+		if claimed != pages || !shape.echoes(len(items), echoed(items)) {
+			return nil, c.pageFailure(path, 1, what, err)
+		}
+		return uniqueByID(first, id), nil
+	}
 	rest := make([][]T, pages+1)
+	echo := make([]bool, pages+1)
 	errs := make([]error, pages+1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -430,18 +475,30 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 		go func() {
 			defer wg.Done()
 			for p := range work {
-				items, _, err := listPage[T](ctx, c, path, itemsKey, extra, p)
+				items, claimed, err := listPage[T](ctx, c, path, itemsKey, extra, p)
+				if err == nil {
+					echo[p] = echoed(items)
+					if perr := shape.pageErr(p, len(items), claimed, echo[p]); perr != nil {
+						err = c.pageFailure(path, p, whatInconsistent, perr)
+					}
+				}
 				rest[p], errs[p] = items, err
 				if err != nil {
 					cancel()
+				} else {
+					progress.add(len(items))
 				}
 			}
 		}()
 	}
+	// Stop handing out pages at the first failure or signal: the pages
+	// left are not fetched, and a SIGTERM ends the list at once.
+feed:
 	for p := 2; p <= pages; p++ {
 		select {
 		case work <- p:
 		case <-ctx.Done():
+			break feed
 		}
 	}
 	close(work)
@@ -460,22 +517,31 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 		return nil, err
 	}
 	// A Dashboard that did honour p=-2 but reports the page count anyway
-	// would send every item twice: keep the first of each id.
+	// sends every item twice: keep the first of each id. Any other repeat
+	// stands where an item of that page should be.
 	seen := make(map[string]bool, len(first)*pages)
 	all := make([]T, 0, len(first)*pages)
-	add := func(items []T) {
+	add := func(p int, items []T) error {
 		for i := range items {
 			k := id(&items[i])
 			if k != "" && seen[k] {
+				if p > 1 && !shape.echoes(len(items), echo[p]) {
+					return c.pageFailure(path, p, whatInconsistent, fmt.Errorf("page %d repeats an item of an earlier page", p))
+				}
 				continue
 			}
 			seen[k] = true
 			all = append(all, items[i])
 		}
+		return nil
 	}
-	add(first)
+	if err := add(1, first); err != nil {
+		return nil, err
+	}
 	for p := 2; p <= pages; p++ {
-		add(rest[p])
+		if err := add(p, rest[p]); err != nil {
+			return nil, err
+		}
 	}
 	return all, nil
 }

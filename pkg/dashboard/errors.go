@@ -58,6 +58,7 @@ type Error struct {
 	Err        error
 
 	retryAfter time.Duration // from a 429's Retry-After
+	what       string        // says what failed instead of the kind's sentinel (a list's pages, paging.go)
 }
 
 func (e *Error) Error() string {
@@ -89,6 +90,9 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: the TLS connection to the Dashboard failed%s; give the CA that signed its certificate with --ca-file, or (never in production) --insecure-skip-verify", where, cause)
 	default:
 		what = kindSentinel[e.Kind].Error()
+	}
+	if e.what != "" {
+		what = e.what
 	}
 	return where + ": " + what + detail
 }

@@ -319,7 +319,7 @@ func referenceDecodeList[T any](r io.Reader, itemsKey string) ([]T, int, error) 
 			if err != nil {
 				return nil, 0, err
 			}
-			pages = int(f)
+			pages = pageCount(f)
 		default:
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {

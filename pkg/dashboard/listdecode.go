@@ -21,9 +21,16 @@ import (
 // the decode was half of a sync's local time, one item after another on one
 // core. The two keys match case-insensitively, as encoding/json matched them.
 func decodeList[T any](r io.Reader, itemsKey string) ([]T, int, error) {
-	dec := jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	lim := &itemLimitReader{r: r}
+	dec := jsontext.NewDecoder(lim, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	b := &batches[T]{free: make(chan []byte, 2*runtime.GOMAXPROCS(0)+2)}
-	pages, err := readList(dec, itemsKey, b.add)
+	n := 0
+	pages, err := readList(dec, itemsKey, func() { lim.start = dec.InputOffset() }, func(v jsontext.Value) error {
+		if n++; n > maxListItems {
+			return errTooManyItems
+		}
+		return b.add(v)
+	})
 	items, ierr := b.finish()
 	switch {
 	case ierr != nil: // an item's own error says more than "stopped"
@@ -42,7 +49,8 @@ var (
 )
 
 // readList reads the answer's object, handing each raw item to add.
-func readList(dec *jsontext.Decoder, itemsKey string, add func(jsontext.Value) error) (pages int, err error) {
+// Before each item it calls next, which marks where the item starts.
+func readList(dec *jsontext.Decoder, itemsKey string, next func(), add func(jsontext.Value) error) (pages int, err error) {
 	if tok, err := dec.ReadToken(); err != nil {
 		return 0, err
 	} else if tok.Kind() != '{' {
@@ -57,7 +65,7 @@ func readList(dec *jsontext.Decoder, itemsKey string, add func(jsontext.Value) e
 		switch key := tok.String(); {
 		case strings.EqualFold(key, itemsKey):
 			sawItems = true
-			if err := readItems(dec, key, add); err != nil {
+			if err := readItems(dec, key, next, add); err != nil {
 				return 0, err
 			}
 		case strings.EqualFold(key, "pages"):
@@ -74,7 +82,7 @@ func readList(dec *jsontext.Decoder, itemsKey string, add func(jsontext.Value) e
 			if err != nil {
 				return 0, fmt.Errorf("pages: %w", err)
 			}
-			pages = int(f)
+			pages = pageCount(f)
 		default:
 			if err := dec.SkipValue(); err != nil {
 				return 0, err
@@ -91,7 +99,7 @@ func readList(dec *jsontext.Decoder, itemsKey string, add func(jsontext.Value) e
 }
 
 // readItems reads the items list, or null for none.
-func readItems(dec *jsontext.Decoder, key string, add func(jsontext.Value) error) error {
+func readItems(dec *jsontext.Decoder, key string, next func(), add func(jsontext.Value) error) error {
 	tok, err := dec.ReadToken()
 	switch {
 	case err != nil:
@@ -101,7 +109,7 @@ func readItems(dec *jsontext.Decoder, key string, add func(jsontext.Value) error
 	case tok.Kind() != '[':
 		return fmt.Errorf("%q %w", key, errItemsNoList)
 	}
-	for dec.PeekKind() != ']' {
+	for next(); dec.PeekKind() != ']'; next() {
 		v, err := dec.ReadValue()
 		if err != nil {
 			return err

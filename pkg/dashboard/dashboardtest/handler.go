@@ -2,6 +2,7 @@ package dashboardtest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,6 +57,12 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &recorder{header: http.Header{}, status: 200}
 	switch {
+	case f.Endless != "":
+		s.record(r, page, 200)
+		streamEndless(w, r, f.Endless)
+		return
+	case f.EchoSecret != "":
+		writeStatus(rec, cmp.Or(f.Status, http.StatusBadRequest), "Error", echoSecret(r, f.EchoSecret))
 	case f.Reset:
 		s.record(r, page, 0)
 		if hj, ok := w.(http.Hijacker); ok {
@@ -86,6 +93,9 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	body := rec.body.Bytes()
+	if f.ClaimPages != 0 || f.ShortPage != "" {
+		body = rewritePage(body, f.ClaimPages, f.ShortPage)
+	}
 	switch {
 	case f.Garbage:
 		body = []byte("<html><body>502 Bad Gateway: upstream sent <b>nothing useful</b></body></html>")

@@ -87,6 +87,17 @@ type Fault struct {
 	// created, and a client killed or timed out meanwhile never learns it.
 	Hold  time.Duration `json:"hold"`
 	Times int           `json:"times"` // how many matching requests; 0: all
+
+	// A hostile Dashboard (hostile.go): a list answer that claims
+	// ClaimPages pages, whose list is ShortPage ("empty": [], "null"); an
+	// error whose Message echoes the request's secret encoded as
+	// EchoSecret ("verbatim", "base64", "hex", "url"); an answer that
+	// never ends, Endless ("string": one endless string, "list": an
+	// endless list of small items).
+	ClaimPages int    `json:"claim_pages"`
+	ShortPage  string `json:"short_page"`
+	EchoSecret string `json:"echo_secret"`
+	Endless    string `json:"endless"`
 }
 
 type faultRule struct {
