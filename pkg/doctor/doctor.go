@@ -214,7 +214,16 @@ func (c *checker) key(f *Finding) {
 	}
 	apiID := f.Operation.APIID
 	ks := indexFor(c.keysByAPI, apiID, c.searchKeys)
-	if ks.err != nil {
+	switch {
+	case errors.Is(ks.err, dashboard.ErrNotFound):
+		// Not "the API is gone": a Dashboard with key hashing off answers
+		// its key list 404 "Could not retrieve keys.".
+		f.State, f.Detail = Unverified, fmt.Sprintf("the Dashboard does not list the keys of API %s (404; it answers so with key hashing off): look for a key with alias %q in the Dashboard, delete it, and run `tykportal doctor --repair` again", apiID, f.Operation.Name)
+		return
+	case errors.Is(ks.err, errHashedRefused):
+		f.State, f.Detail = Unverified, fmt.Sprintf("%v: look for a key with alias %q in the Dashboard", ks.err, f.Operation.Name)
+		return
+	case ks.err != nil:
 		unverified(f, fmt.Sprintf("look for the key among the keys of API %s", apiID), ks.err)
 		return
 	}
@@ -238,6 +247,8 @@ func (c *checker) staleKey(f *Finding, hash string) {
 	switch {
 	case errors.Is(err, dashboard.ErrNotFound):
 		f.State = Absent
+	case errors.Is(err, dashboard.ErrRejected):
+		unverified(f, "read the replaced key", errHashedRefused)
 	case err != nil:
 		unverified(f, "read the replaced key", err)
 	case c.known.KeyHashes[hash]:
@@ -247,6 +258,10 @@ func (c *checker) staleKey(f *Finding, hash string) {
 		f.Detail = "the key this rotation replaced still works; its credential has the new key"
 	}
 }
+
+// errHashedRefused: the Dashboard refused a key lookup by hash (400), as
+// one with key hashing off refuses ?hashed=true.
+var errHashedRefused = errors.New("the Dashboard refused to look a key up by its hash (?hashed=true; a Dashboard with key hashing off refuses it with 400)")
 
 // plainKey reports whether a listed key id is a key rather than a hash:
 // Tyk's generated keys start with the organisation id.
@@ -274,6 +289,10 @@ func (c *checker) searchKeys(apiID string) markerIndex {
 		info, err := c.d.GetKey(c.ctx, id)
 		if errors.Is(err, dashboard.ErrNotFound) {
 			continue // deleted since the list was read
+		}
+		if errors.Is(err, dashboard.ErrRejected) {
+			// Its text names the path, which holds the key when hashing is off.
+			return markerIndex{err: errHashedRefused}
 		}
 		if err != nil {
 			return markerIndex{err: err}

@@ -88,6 +88,7 @@ func TestCheckAndRepair(t *testing.T) {
 		want      State
 		wantID    bool // the finding names the object
 		repairErr string
+		detail    string // in the finding's detail
 	}{
 		{name: "policy orphan", opts: dashboardtest.Defaults(), object: catalog.ObjectPolicy, create: true, want: Orphan, wantID: true},
 		{name: "policy adopted by a sync", opts: dashboardtest.Defaults(), object: catalog.ObjectPolicy, create: true, known: true, want: Adopted, wantID: true},
@@ -98,8 +99,10 @@ func TestCheckAndRepair(t *testing.T) {
 		{name: "key never created", opts: dashboardtest.Defaults(), object: catalog.ObjectKey, want: Absent},
 		{name: "key list refused (hashed listing off)", opts: dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, NoHashedKeyListing: true},
 			object: catalog.ObjectKey, create: true, want: Unverified},
-		{name: "key orphan, hashing off: its id is the key and is never shown", opts: dashboardtest.Options{UsersMe: true},
-			object: catalog.ObjectKey, create: true, want: Orphan, repairErr: "cannot be deleted by hash"},
+		// A Dashboard with hashing off answers the key list 404 "Could not
+		// retrieve keys.": not "the API is gone".
+		{name: "key list 404 with hashing off", opts: dashboardtest.Options{UsersMe: true},
+			object: catalog.ObjectKey, create: true, want: Unverified, detail: `(404; it answers so with key hashing off): look for a key with alias "X"`},
 		{name: "OAuth client orphan", opts: dashboardtest.Defaults(), object: catalog.ObjectOAuthClient, create: true, want: Orphan, wantID: true},
 		{name: "OAuth client never created", opts: dashboardtest.Defaults(), object: catalog.ObjectOAuthClient, want: Absent},
 	}
@@ -147,6 +150,9 @@ func TestCheckAndRepair(t *testing.T) {
 			f := findings[0]
 			if f.State != tt.want {
 				t.Fatalf("state %q (%s), want %q", f.State, f.Detail, tt.want)
+			}
+			if !strings.Contains(f.Detail, tt.detail) {
+				t.Fatalf("detail %q, want %q in it", f.Detail, tt.detail)
 			}
 			if tt.wantID && f.ObjectID != id {
 				t.Fatalf("object id %q, want %q", f.ObjectID, id)
@@ -211,5 +217,36 @@ func TestUnknownObjectKindIsUnverified(t *testing.T) {
 	f := Check(context.Background(), c, org, []catalog.Operation{{Object: "webhook"}}, emptyKnown())[0]
 	if f.State != Unverified || f.Settled(time.Now(), 0) {
 		t.Fatalf("%+v", f)
+	}
+}
+
+// listingDashboard lists an API's keys itself (as an older Dashboard with
+// hashing off did), so that doctor goes on to look them up by hash.
+type listingDashboard struct {
+	*dashboard.Client
+	keys []string
+}
+
+func (d listingDashboard) ListAPIKeys(context.Context, string) ([]string, error) { return d.keys, nil }
+
+// A Dashboard with hashing off refuses ?hashed=true with 400: doctor says
+// so and points at the alias, instead of a bare "bad request".
+func TestHashedLookupRefused(t *testing.T) {
+	ctx := context.Background()
+	_, c := world(t, dashboardtest.Options{UsersMe: true})
+	marker := mustMarker(t)
+	key := createKey(t, c, marker)
+	d := listingDashboard{Client: c, keys: []string{key}}
+	for _, op := range []catalog.Operation{
+		{ID: 1, Provider: "prod", Object: catalog.ObjectKey, Name: "a@example.com", Marker: marker, APIID: "payments"},
+		{ID: 2, Provider: "prod", Object: catalog.ObjectKey, Name: "a@example.com", Marker: marker, APIID: "payments", Stale: "0011"},
+	} {
+		f := Check(ctx, d, org, []catalog.Operation{op}, emptyKnown())[0]
+		if f.State != Unverified || !strings.Contains(f.Detail, "key hashing off refuses it with 400") {
+			t.Fatalf("op %d: %s: %s", op.ID, f.State, f.Detail)
+		}
+		if strings.Contains(f.Detail, key) {
+			t.Fatal("a plaintext key went into the finding")
+		}
 	}
 }

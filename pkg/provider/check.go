@@ -40,9 +40,11 @@ type Permission struct {
 
 // NeededPermissions are what the Tyk portal asks of its Dashboard user:
 // APIs write, Certificates write, Keys write, Policies write, Analytics read,
-// Users read.
+// Users read; and OAuth write, the permission (Tyk's key "oauth") that
+// guards the OAuth client endpoints /api/apis/oauth/..., which credentials
+// of OAuth 2.0 products are created with.
 var NeededPermissions = []Permission{
-	{"apis", "write"}, {"certs", "write"}, {"keys", "write"},
+	{"apis", "write"}, {"certs", "write"}, {"keys", "write"}, {"oauth", "write"},
 	{"policies", "write"}, {"analytics", "read"}, {"users", "read"},
 }
 
@@ -106,7 +108,11 @@ func Test(ctx context.Context, p Provider, d Dashboard) Report {
 	}
 	add("reachable", CheckPass, "the Dashboard answered")
 	addTLS()
-	add("secret", CheckPass, "the Dashboard accepted the secret")
+	secretDetail := "the Dashboard accepted the secret"
+	if user != nil && user.Via == dashboard.UserViaList {
+		secretDetail += "; the user was read from " + dashboard.UserViaList + " (" + dashboard.UserViaMe + ": " + user.ViaReason + ")"
+	}
+	add("secret", CheckPass, secretDetail)
 
 	if userErr != nil {
 		add("org", CheckWarn, "could not read the Dashboard user to compare org ids: "+userErr.Error())
@@ -129,11 +135,15 @@ func Test(ctx context.Context, p Provider, d Dashboard) Report {
 			}
 		}
 		if len(missing) > 0 {
-			add("permissions", CheckFail, "the Dashboard user lacks: "+strings.Join(missing, ", "))
+			detail := "the Dashboard user lacks: " + strings.Join(missing, ", ")
+			if user.GroupID != "" && len(user.Permissions) == 0 {
+				detail += " (it is in user group " + user.GroupID + " and lists no permissions of its own; an empty list means admin only outside a group)"
+			}
+			add("permissions", CheckFail, detail)
 		} else if user.IsAdmin {
 			add("permissions", CheckPass, "the Dashboard user is an admin")
 		} else {
-			add("permissions", CheckPass, "apis, certs, keys, policies (write); analytics, users (read)")
+			add("permissions", CheckPass, "apis, certs, keys, oauth, policies (write); analytics, users (read)")
 		}
 	}
 
