@@ -81,14 +81,17 @@ type Dashboard interface {
 // Known is what the local records refer to.
 type Known struct {
 	PolicyMIDs map[string]bool
-	KeyHashes  map[string]bool
-	ClientIDs  map[string]bool
+	// CombinedMIDs are the combined OAuth policies credential records are
+	// bound to (catalog.Credential.PolicyMID).
+	CombinedMIDs map[string]bool
+	KeyHashes    map[string]bool
+	ClientIDs    map[string]bool
 }
 
 // KnownFrom collects the Dashboard objects the local records of provider
 // refer to.
 func KnownFrom(tx store.Tx, provider string) (Known, error) {
-	k := Known{PolicyMIDs: map[string]bool{}, KeyHashes: map[string]bool{}, ClientIDs: map[string]bool{}}
+	k := Known{PolicyMIDs: map[string]bool{}, CombinedMIDs: map[string]bool{}, KeyHashes: map[string]bool{}, ClientIDs: map[string]bool{}}
 	products, err := repo.ListProducts(tx, provider, catalog.AllItems)
 	if err != nil {
 		return k, err
@@ -113,6 +116,9 @@ func KnownFrom(tx store.Tx, provider string) (Known, error) {
 		}
 		if c.ClientID != "" {
 			k.ClientIDs[c.ClientID] = true
+		}
+		if c.PolicyMID != "" {
+			k.CombinedMIDs[c.PolicyMID] = true
 		}
 	}
 	return k, nil
@@ -202,6 +208,8 @@ func (c *checker) policy(f *Finding) {
 		f.State = Absent
 	case c.known.PolicyMIDs[mid]:
 		f.State, f.ObjectID, f.Detail = Adopted, mid, "a local product or plan uses this policy (a sync imported it)"
+	case c.known.CombinedMIDs[mid]:
+		f.State, f.ObjectID, f.Detail = Adopted, mid, "an OAuth credential is bound to this combined policy (a later issue of the same product and plan used it)"
 	default:
 		f.State, f.ObjectID = Orphan, mid
 	}
