@@ -166,3 +166,68 @@ func (s *Service) releaseCombined(ctx context.Context, c *dashboard.Client, cred
 		s.warn("credential %d is revoked, but its combined OAuth policy %s, now unused, could not be deleted (%v); delete it in the Dashboard", cred.ID, mid, err)
 	}
 }
+
+// propagateCombined brings the combined OAuth policies of an edited
+// product or plan in step with its policy pol as just written: a product's
+// access rights, a plan's limits. Only the policies the local OAuth
+// credentials of the item are bound to are touched (no policy list is
+// read). A failure is a warning: the edit itself is done.
+func (s *Service) propagateCombined(ctx context.Context, c *dashboard.Client, providerName string, k repo.ItemKind, pol *dashboard.Policy) {
+	var mids []string
+	err := s.view(ctx, func(tx store.Tx) error {
+		var id uint64
+		if k == repo.ProductKind {
+			items, err := repo.ListProducts(tx, providerName, catalog.AllItems)
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				if it.PolicyMID == pol.MID {
+					id = it.ID
+				}
+			}
+		} else {
+			items, err := repo.ListPlans(tx, providerName, catalog.AllItems)
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				if it.PolicyMID == pol.MID {
+					id = it.ID
+				}
+			}
+		}
+		if id == 0 {
+			return nil
+		}
+		creds, err := repo.ListCredentials(tx, repo.CredentialFilter{Provider: providerName})
+		for _, cr := range creds {
+			ofItem := (k == repo.ProductKind && cr.ProductID == id) || (k != repo.ProductKind && cr.PlanID == id)
+			if ofItem && !cr.Revoked && cr.PolicyMID != "" && !slices.Contains(mids, cr.PolicyMID) {
+				mids = append(mids, cr.PolicyMID)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		s.warn("could not read which combined OAuth policies %s %q feeds (%v); they keep what they had", k.Name, pol.Name, err)
+		return
+	}
+	what := "access rights"
+	if k != repo.ProductKind {
+		what = "limits"
+	}
+	for _, mid := range mids {
+		_, err := patchPolicy(ctx, c, providerName, mid, func(cp *dashboard.Policy) error {
+			if k == repo.ProductKind {
+				policy.SetCombinedAccess(cp, pol)
+			} else {
+				policy.SetCombinedLimits(cp, policy.LimitsOf(pol))
+			}
+			return nil
+		})
+		if err != nil {
+			s.warn("the combined OAuth policy %s still has the old %s of %s %q (%v): its OAuth clients keep them until the edit is run again", mid, what, k.Name, pol.Name, err)
+		}
+	}
+}

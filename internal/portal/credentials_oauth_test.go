@@ -181,3 +181,34 @@ func TestOAuthCombinedRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A plan edited later carries its new limits into the combined policies
+// its OAuth credentials are bound to; a product's into their access rights.
+func TestOAuthCombinedFollowsEdits(t *testing.T) {
+	ctx := context.Background()
+	c := newCredFixture(t, nil)
+	ic := c.issue(c.oauthOpts())
+	_, err := c.svc.EditPlan(ctx, EditPlanOptions{ItemChanges: ItemChanges{ID: c.id("prod/Gold Plan")},
+		Limits: func(l *catalog.Limits) error { l.Rate, l.Per, l.QuotaMax = 7, 1, 77; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, _ := c.sim.Policy(ic.PolicyMID)
+	if pol["rate"] != 7.0 || pol["per"] != 1.0 || pol["quota_max"] != 77.0 {
+		t.Fatalf("combined policy after the plan edit: rate %v per %v quota %v", pol["rate"], pol["per"], pol["quota_max"])
+	}
+	if pt := pol["partitions"].(map[string]any); pt["rate_limit"] != false || pt["quota"] != false {
+		t.Fatalf("the propagation partitioned the combined policy: %v", pt)
+	}
+	// Another plan's edit leaves it alone.
+	if _, err := c.svc.EditPlan(ctx, EditPlanOptions{ItemChanges: ItemChanges{ID: c.id("prod/Silver Plan")},
+		Limits: func(l *catalog.Limits) error { l.Rate = 3; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := c.sim.Policy(ic.PolicyMID); again["rate"] != 7.0 {
+		t.Fatalf("another plan's edit changed it: %v", again["rate"])
+	}
+	if len(c.warnings) != 0 {
+		t.Fatalf("warnings %v", c.warnings)
+	}
+}
