@@ -43,6 +43,9 @@ reported failed at once, naming the instance that syncs it.`,
 			if err := a.printSyncResults(results); err != nil {
 				return err
 			}
+			for _, m := range a.service().NothingImported(cmd.Context(), results) {
+				a.warn("%s", m)
+			}
 			return portal.FailedSyncs(results)
 		},
 	}
