@@ -133,8 +133,9 @@ func TestOASAuthentication(t *testing.T) {
 		{"custom plugin", `{"enabled":true,"custom":{"enabled":true}}`, `{}`, "custom"},
 		{"Go plugin (older versions)", `{"enabled":true,"goPlugin":{"enabled":true}}`, `{}`, "custom"},
 		{"no customPluginAuthentication key in Tyk", `{"enabled":true,"customPluginAuthentication":{"enabled":true},"securitySchemes":{"k":{"enabled":true}}}`, `{"k":{"type":"apiKey","in":"header","name":"Authorization"}}`, "authToken"},
-		{"base identity provider decides", `{"enabled":true,"baseIdentityProvider":"jwt_claim","securitySchemes":{"k":{"enabled":true},"j":{"enabled":true}}}`,
-			`{"k":{"type":"apiKey","in":"header","name":"Authorization"},"j":{"type":"http","scheme":"bearer","bearerFormat":"JWT"}}`, "jwt"},
+		// Without it the first scheme by name ("j", the JWT) would decide.
+		{"base identity provider decides", `{"enabled":true,"baseIdentityProvider":"auth_token","securitySchemes":{"k":{"enabled":true},"j":{"enabled":true}}}`,
+			`{"k":{"type":"apiKey","in":"header","name":"Authorization"},"j":{"type":"http","scheme":"bearer","bearerFormat":"JWT"}}`, "authToken"},
 		{"certificate auth", `{"enabled":true,"certificateAuth":{"enabled":true}}`, `{}`, "mtls"},
 		{"HMAC", `{"enabled":true,"hmac":{"enabled":true}}`, `{}`, "hmac"},
 		{"disabled", `{"enabled":false,"oidc":{"enabled":true}}`, `{}`, "keyless"},
