@@ -125,6 +125,14 @@ func (s *Service) createCombined(ctx context.Context, p provider.Provider, c *da
 	}
 	pol.MetaData = catalog.Mark(pol.MetaData, op.Marker)
 	if _, err := c.CreatePolicy(ctx, pol); err != nil {
+		if refused(err) {
+			// Another issue of the pair (another admin, another host) may
+			// have created it since the list was read: its name is taken.
+			if other, ferr := findCombined(ctx, c, prod.PolicyID, plan.PolicyID); ferr == nil && other != nil {
+				s.finishOperation(ctx, op)
+				return other, nil, nil
+			}
+		}
 		err = fmt.Errorf("create the combined OAuth policy %q of product %d and plan %d in provider %q: %w", pol.Name, prod.ID, plan.ID, p.Name, err)
 		if refused(err) {
 			s.finishOperation(ctx, op)

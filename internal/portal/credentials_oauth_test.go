@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
@@ -210,5 +211,29 @@ func TestOAuthCombinedFollowsEdits(t *testing.T) {
 	}
 	if len(c.warnings) != 0 {
 		t.Fatalf("warnings %v", c.warnings)
+	}
+}
+
+// Two first issues of one pair at once: the one whose create is refused
+// (the name is taken) uses the other's combined policy.
+func TestOAuthCombinedRace(t *testing.T) {
+	c := newCredFixture(t, nil)
+	prod, plan := c.policyNamed("Accounts OAuth Product"), c.policyNamed("Gold Plan")
+	// The policy list is answered as it was before the other issue's
+	// create, which lands while the answer is on its way.
+	c.sim.SetFault("GET", "/api/portal/policies", 0, dashboardtest.Fault{Hold: 300 * time.Millisecond, Times: 1})
+	var other string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(100 * time.Millisecond)
+		other = c.sim.AddPolicy(seedOrg, map[string]any{"name": "Accounts OAuth Product + Gold Plan (tykportal OAuth)", "active": true,
+			"tags":          []any{"portal", "tykportal-oauth-combined", "tykportal-oauth:" + prod["_id"].(string) + "+" + plan["_id"].(string)},
+			"access_rights": prod["access_rights"], "rate": plan["rate"], "per": plan["per"]})
+	}()
+	ic := c.issue(c.oauthOpts())
+	<-done
+	if ic.PolicyMID != other || len(c.combinedPolicies()) != 1 || len(c.operations()) != 0 {
+		t.Fatalf("bound to %s, want the other issue's %s; %d combined policies, journal %+v", ic.PolicyMID, other, len(c.combinedPolicies()), c.operations())
 	}
 }
