@@ -40,13 +40,17 @@ type Permission struct {
 
 // NeededPermissions are what the Tyk portal asks of its Dashboard user:
 // APIs write, Certificates write, Keys write, Policies write, Analytics read,
-// Users read; and OAuth write, the permission (Tyk's key "oauth") that
-// guards the OAuth client endpoints /api/apis/oauth/..., which credentials
-// of OAuth 2.0 products are created with.
+// Users read.
 var NeededPermissions = []Permission{
-	{"apis", "write"}, {"certs", "write"}, {"keys", "write"}, {"oauth", "write"},
+	{"apis", "write"}, {"certs", "write"}, {"keys", "write"},
 	{"policies", "write"}, {"analytics", "read"}, {"users", "read"},
 }
+
+// OAuthPermission guards the OAuth client endpoints (/api/apis/oauth/...)
+// that credentials of OAuth 2.0 products are created with. The Tyk portal
+// does not ask for it, and a provider without OAuth products does not need
+// it: lacking it alone is a warning.
+var OAuthPermission = Permission{"oauth", "write"}
 
 // Dashboard is what the connection test needs of a Dashboard client.
 type Dashboard interface {
@@ -134,15 +138,22 @@ func Test(ctx context.Context, p Provider, d Dashboard) Report {
 				missing = append(missing, perm.Key+" ("+perm.Level+")")
 			}
 		}
-		if len(missing) > 0 {
+		noOAuth := !user.Can(OAuthPermission.Key, OAuthPermission.Level)
+		if noOAuth && len(missing) > 0 {
+			missing = append(missing, OAuthPermission.Key+" ("+OAuthPermission.Level+")")
+		}
+		switch {
+		case len(missing) > 0:
 			detail := "the Dashboard user lacks: " + strings.Join(missing, ", ")
 			if user.GroupID != "" && len(user.Permissions) == 0 {
 				detail += " (it is in user group " + user.GroupID + " and lists no permissions of its own; an empty list means admin only outside a group)"
 			}
 			add("permissions", CheckFail, detail)
-		} else if user.IsAdmin {
+		case noOAuth:
+			add("permissions", CheckWarn, "the Dashboard user lacks: oauth (write), which OAuth 2.0 products' credentials (OAuth clients) are created with")
+		case user.IsAdmin:
 			add("permissions", CheckPass, "the Dashboard user is an admin")
-		} else {
+		default:
 			add("permissions", CheckPass, "apis, certs, keys, oauth, policies (write); analytics, users (read)")
 		}
 	}
