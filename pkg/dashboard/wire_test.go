@@ -94,23 +94,33 @@ func TestOAuthMetaDataIsStrings(t *testing.T) {
 	}
 }
 
-// Key answers of a Dashboard with hashing off: the list of an API's keys
-// is 404 "Could not retrieve keys.", a lookup ?hashed=true is refused (400).
-func TestKeysWithHashingOff(t *testing.T) {
-	s := sim(t, dashboardtest.Options{UsersMe: true})
-	c := client(t, s.URL, adminKey)
+// Key answers as the Dashboard's spec gives them: with hashing off, the
+// list of an API's keys holds the keys themselves and a lookup ?hashed=true
+// is refused (400, the gateway's "key hashing is not enabled"); with hashed
+// keys and hashed listing disabled, the list is 404 "Could not retrieve keys.".
+func TestKeyAnswers(t *testing.T) {
 	ctx := context.Background()
+	off := sim(t, dashboardtest.Options{UsersMe: true})
+	c := client(t, off.URL, adminKey)
 	k, err := c.CreateKey(ctx, dashboard.KeyRequest{ApplyPolicies: []string{"custom-refunds-policy"}, Alias: "a"})
 	if err != nil || k.KeyHash != "" {
 		t.Fatalf("%+v %v", k, err)
 	}
-	_, err = c.ListAPIKeys(ctx, "payments")
-	var de *dashboard.Error
-	if !errors.Is(err, dashboard.ErrNotFound) || !errors.As(err, &de) || !strings.Contains(err.Error(), "Could not retrieve keys.") {
-		t.Fatalf("list: %v", err)
+	ids, err := c.ListAPIKeys(ctx, "refunds")
+	if err != nil || len(ids) != 1 || ids[0] != k.Key {
+		t.Fatalf("list with hashing off: %d ids, %v", len(ids), err)
 	}
-	if _, err := c.GetKey(ctx, k.Key); !errors.Is(err, dashboard.ErrRejected) {
+	if _, err := c.GetKey(ctx, k.Key); !errors.Is(err, dashboard.ErrRejected) || !strings.Contains(err.Error(), "key hashing is not enabled") {
 		t.Fatalf("lookup by hash with hashing off: %v", err)
+	}
+
+	hashed := sim(t, dashboardtest.Options{UsersMe: true, HashKeys: true, NoHashedKeyListing: true})
+	hc := client(t, hashed.URL, adminKey)
+	if _, err := hc.CreateKey(ctx, dashboard.KeyRequest{ApplyPolicies: []string{"custom-refunds-policy"}, Alias: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hc.ListAPIKeys(ctx, "refunds"); !errors.Is(err, dashboard.ErrNotFound) || !strings.Contains(err.Error(), "Could not retrieve keys.") {
+		t.Fatalf("hashed listing disabled: %v", err)
 	}
 }
 

@@ -224,9 +224,10 @@ func (c *checker) key(f *Finding) {
 	ks := indexFor(c.keysByAPI, apiID, c.searchKeys)
 	switch {
 	case errors.Is(ks.err, dashboard.ErrNotFound):
-		// Not "the API is gone": a Dashboard with key hashing off answers
-		// its key list 404 "Could not retrieve keys.".
-		f.State, f.Detail = Unverified, fmt.Sprintf("the Dashboard does not list the keys of API %s (404; it answers so with key hashing off): look for a key with alias %q in the Dashboard, delete it, and run `tykportal doctor --repair` again", apiID, f.Operation.Name)
+		// Rarely "the API is gone": the Dashboard answers its key list 404
+		// "Could not retrieve keys." when keys are hashed and hashed key
+		// listing is disabled (its spec).
+		f.State, f.Detail = Unverified, fmt.Sprintf("the Dashboard does not list the keys of API %s (404 \"Could not retrieve keys.\", its answer when keys are hashed and hashed key listing is disabled): set enable_hashed_keys_listing: true in its configuration, or look for a key with alias %q in the Dashboard", apiID, f.Operation.Name)
 		return
 	case errors.Is(ks.err, errHashedRefused):
 		f.State, f.Detail = Unverified, fmt.Sprintf("%v: look for a key with alias %q in the Dashboard", ks.err, f.Operation.Name)

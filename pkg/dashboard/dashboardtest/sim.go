@@ -55,8 +55,8 @@ type Options struct {
 	HashKeys            bool // keys stored hashed, key_hash returned
 	DeleteByHash        bool // enable_delete_key_by_hash
 	// NoHashedKeyListing refuses key lists while keys are hashed, as a
-	// Dashboard without enable_hashed_keys_listing does (its answer's text
-	// is assumed: 400 with a Message naming the setting).
+	// Dashboard without enable_hashed_keys_listing does: 404 "Could not
+	// retrieve keys." (the Dashboard's spec).
 	NoHashedKeyListing bool
 	Seed               int64 // ids are drawn from this seed (deterministic runs)
 }
