@@ -230,8 +230,9 @@ func on(e oasEnabled) bool { return e != nil && e.Enabled }
 // from x-tyk-api-gateway.server.authentication (Tyk's apidef/oas
 // Authentication): baseIdentityProvider when set (it names the method that
 // makes the session when several are on), else the Tyk-specific methods
-// hmac, oidc, custom (older versions: goPlugin) and certificateAuth, else
-// the first enabled security scheme with its OpenAPI type.
+// hmac, oidc and custom (older versions: goPlugin), else the first enabled
+// security scheme with its OpenAPI type, else mutual TLS (certificateAuth,
+// or server.clientCertificates, the classic use_mutual_tls_auth).
 func oasInfo(raw json.RawMessage) (name, id, auth string) {
 	var doc struct {
 		Components struct {
@@ -257,6 +258,9 @@ func oasInfo(raw json.RawMessage) (name, id, auth string) {
 					GoPlugin             oasEnabled                 `json:"goPlugin"`
 					CertificateAuth      oasEnabled                 `json:"certificateAuth"`
 				} `json:"authentication"`
+				// The classic use_mutual_tls_auth (the Dashboard's spec:
+				// Server.clientCertificates).
+				ClientCertificates oasEnabled `json:"clientCertificates"`
 			} `json:"server"`
 		} `json:"x-tyk-api-gateway"`
 	}
@@ -308,7 +312,7 @@ func oasInfo(raw json.RawMessage) (name, id, auth string) {
 			return name, id, "mtls"
 		}
 	}
-	if on(au.CertificateAuth) {
+	if on(au.CertificateAuth) || on(doc.Tyk.Server.ClientCertificates) {
 		return name, id, "mtls"
 	}
 	return name, id, "authToken"

@@ -128,8 +128,12 @@ func TestKeyAnswers(t *testing.T) {
 // server.authentication (apidef/oas Authentication).
 func TestOASAuthentication(t *testing.T) {
 	oas := func(auth string, schemes string) map[string]any {
+		server := `"authentication":` + auth
+		if a, certs, ok := strings.Cut(auth, "|"); ok {
+			server = `"authentication":` + a + `,"clientCertificates":` + certs
+		}
 		raw := `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"components":{"securitySchemes":` + schemes + `},
-			"x-tyk-api-gateway":{"info":{"name":"t","id":"t-id"},"server":{"listenPath":{"value":"/t/"},"authentication":` + auth + `}}}`
+			"x-tyk-api-gateway":{"info":{"name":"t","id":"t-id"},"server":{"listenPath":{"value":"/t/"},` + server + `}}}`
 		var m map[string]any
 		if err := json.Unmarshal([]byte(raw), &m); err != nil {
 			t.Fatal(err)
@@ -147,6 +151,9 @@ func TestOASAuthentication(t *testing.T) {
 		{"base identity provider decides", `{"enabled":true,"baseIdentityProvider":"auth_token","securitySchemes":{"k":{"enabled":true},"j":{"enabled":true}}}`,
 			`{"k":{"type":"apiKey","in":"header","name":"Authorization"},"j":{"type":"http","scheme":"bearer","bearerFormat":"JWT"}}`, "authToken"},
 		{"certificate auth", `{"enabled":true,"certificateAuth":{"enabled":true}}`, `{}`, "mtls"},
+		// "authentication|clientCertificates"
+		{"client certificates (classic use_mutual_tls_auth)", `{"enabled":true}|{"enabled":true,"allowlist":["c1"]}`, `{}`, "mtls"},
+		{"client certificates beside a key", `{"enabled":true,"securitySchemes":{"k":{"enabled":true}}}|{"enabled":true}`, `{"k":{"type":"apiKey","in":"header","name":"Authorization"}}`, "authToken"},
 		{"HMAC", `{"enabled":true,"hmac":{"enabled":true}}`, `{}`, "hmac"},
 		{"disabled", `{"enabled":false,"oidc":{"enabled":true}}`, `{}`, "keyless"},
 		{"a disabled OIDC is not OIDC", `{"enabled":true,"oidc":{"enabled":false},"securitySchemes":{"b":{"enabled":true}}}`, `{"b":{"type":"http","scheme":"basic"}}`, "basic"},
