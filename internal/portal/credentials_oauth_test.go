@@ -237,3 +237,28 @@ func TestOAuthCombinedRace(t *testing.T) {
 		t.Fatalf("bound to %s, want the other issue's %s; %d combined policies, journal %+v", ic.PolicyMID, other, len(c.combinedPolicies()), c.operations())
 	}
 }
+
+// apply carries a plan's new limits into its combined policies too.
+func TestOAuthCombinedFollowsApply(t *testing.T) {
+	ctx := context.Background()
+	c := newCredFixture(t, nil)
+	ic := c.issue(c.oauthOpts())
+	doc := exported(t, c.fixture)
+	// The fixture's "other" provider is the same Dashboard: change prod's.
+	for i := range doc.Providers {
+		if doc.Providers[i].Name != "prod" {
+			continue
+		}
+		for j := range *doc.Providers[i].Plans {
+			if pl := &(*doc.Providers[i].Plans)[j]; pl.Name == "Gold Plan" {
+				pl.Rate = 9
+			}
+		}
+	}
+	if _, err := c.svc.Apply(ctx, ApplyOptions{File: "cat.yaml", Doc: doc}); err != nil {
+		t.Fatal(err)
+	}
+	if pol, _ := c.sim.Policy(ic.PolicyMID); pol["rate"] != 9.0 {
+		t.Fatalf("combined policy rate %v after the apply, want 9", pol["rate"])
+	}
+}
