@@ -262,3 +262,22 @@ func TestOAuthCombinedFollowsApply(t *testing.T) {
 		t.Fatalf("combined policy rate %v after the apply, want 9", pol["rate"])
 	}
 }
+
+// A product's new APIs go into its combined policies' access rights.
+func TestOAuthCombinedFollowsProductAPIs(t *testing.T) {
+	ctx := context.Background()
+	c := newCredFixture(t, nil)
+	ic := c.issue(c.oauthOpts())
+	c.sim.AddAPI(seedOrg, map[string]any{"api_id": "accounts2", "name": "Accounts 2", "use_oauth2": true})
+	if _, err := c.svc.EditProduct(ctx, EditProductOptions{ItemChanges: ItemChanges{ID: c.id("prod/Accounts OAuth Product")}, APIs: []string{"accounts", "accounts2"}}); err != nil {
+		t.Fatal(err)
+	}
+	pol, _ := c.sim.Policy(ic.PolicyMID)
+	ar := pol["access_rights"].(map[string]any)
+	if len(ar) != 2 || ar["accounts2"] == nil || !reflect.DeepEqual(ar, c.policyNamed("Accounts OAuth Product")["access_rights"]) {
+		t.Fatalf("combined access rights %v, want the product's", ar)
+	}
+	if pol["rate"] != 1000.0 {
+		t.Fatalf("the product edit changed the limits: rate %v", pol["rate"])
+	}
+}
