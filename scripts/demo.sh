@@ -21,7 +21,23 @@ trap 'exit 130' INT TERM
 bold=$'\e[1m'; off=$'\e[0m'
 [ -t 1 ] || { bold=""; off=""; }
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
-run() { printf '%s$ %s%s\n' "$bold" "$*" "$off"; "$@"; }
+# quote prints one word as a shell reads it back: bare when that is safe,
+# else in single quotes (a ' inside as '\''), so that an echoed command can
+# be copied and pasted as it is.
+quote() {
+  local sq="'\\''"
+  case $1 in
+    '') printf "''" ;;
+    *[!A-Za-z0-9_./:=@%+,-]*) printf "'%s'" "${1//\'/$sq}" ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+run() {
+  local line="" word
+  for word in "$@"; do line+="${line:+ }$(quote "$word")"; done
+  printf '%s$ %s%s\n' "$bold" "$line" "$off"
+  "$@"
+}
 
 step "Build"
 go build -o "$work/bin/tykportal" ./cmd/tykportal

@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/tykportal/tykportal/internal/cli"
 	"github.com/tykportal/tykportal/internal/harden"
@@ -27,7 +25,7 @@ func run() int {
 	// Secrets and keys live in this process's memory: no core file of it.
 	_ = harden.NoCoreDumps()
 	cli.TuneGC(os.Args[1:], os.Getenv)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	return cli.Main(ctx, os.Args[1:], cli.SystemStreams(), os.Getenv,
 		cli.BuildInfo{Version: version, Commit: commit, Date: date})

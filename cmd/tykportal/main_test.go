@@ -514,7 +514,7 @@ func (r *simRegistry) get(ts *testscript.TestScript, name string) *simInstance {
 	return s
 }
 
-// sim start NAME [legacy] [pagesize=N] [latency=D] [nousersme] [usersme401] [noseed] [nodeletebyhash] [tls]
+// sim start NAME [bundled] [legacy] [pagesize=N] [latency=D] [nousersme] [usersme401] [noseed] [nodeletebyhash] [tls]
 //
 //	starts a Dashboard simulator on 127.0.0.1 and sets $NAME_URL.
 //
@@ -551,6 +551,11 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(v)
 				ts.Check(err)
 				opts.Latency = d
+			case "bundled":
+				// As cmd/dashboard-sim serves it by default (the README's
+				// tour): its ids and page size.
+				opts = dashboardtest.Defaults()
+				opts.PageSize, opts.Seed = 10, 1
 			case "nousersme":
 				opts.UsersMe = false
 			case "usersme401":

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	gosync "sync"
@@ -19,17 +21,20 @@ import (
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/output"
-	"github.com/tykportal/tykportal/pkg/secret"
+	"github.com/tykportal/tykportal/pkg/progress"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
 	"github.com/tykportal/tykportal/pkg/store/pgstore"
 )
 
-// BuildInfo is stamped by the linker at release time.
+// BuildInfo is stamped by the linker at release time; Main fills what
+// is not from the binary's embedded build information.
 type BuildInfo struct {
 	Version string
 	Commit  string
 	Date    string
+	// Modified: built from a tree with uncommitted changes.
+	Modified bool
 }
 
 // Streams are the process's standard streams and whether each is a terminal.
@@ -39,6 +44,7 @@ type Streams struct {
 	Err    io.Writer
 	InTTY  bool
 	OutTTY bool
+	ErrTTY bool
 }
 
 // SystemStreams returns os.Stdin/Stdout/Stderr with terminal detection.
@@ -47,6 +53,7 @@ func SystemStreams() Streams {
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 }
 
@@ -89,12 +96,18 @@ type App struct {
 	databases map[string]*pgstore.DB
 
 	format output.Format
+	// progress is the progress line shown now, if any (withProgress).
+	progress *progress.Line
+	// warnings remembers the warnings said; log, when set (watch), is
+	// where they go instead of plain lines on stderr.
+	warnings warnings
+	log      *slog.Logger
 }
 
 // Main runs tykportal with args and returns the exit code: 0 success, 1
 // failure, 2 usage error or invalid input.
 func Main(ctx context.Context, args []string, io Streams, getenv func(string) string, build BuildInfo) int {
-	app := &App{IO: io, Getenv: getenv, Build: build, Now: time.Now}
+	app := &App{IO: io, Getenv: getenv, Build: build.withModuleInfo(debug.ReadBuildInfo), Now: time.Now}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(io.In)
@@ -108,7 +121,12 @@ func Main(ctx context.Context, args []string, io Streams, getenv func(string) st
 	if err == nil {
 		return 0
 	}
+	err = withInterruption(ctx, err)
 	fmt.Fprintf(io.Err, "tykportal: %s\n", oneLine(err.Error()))
+	var hinted hintedError
+	if errors.As(err, &hinted) {
+		fmt.Fprint(io.Err, hinted.hint)
+	}
 	return ExitCode(err)
 }
 
@@ -119,6 +137,7 @@ func (a *App) rootCommand() *cobra.Command {
 		Long: `tykportal connects to Tyk Dashboards ("providers"), imports their policies as API
 Products and Plans, creates the policies behind new Products and Plans, and issues
 credentials, from the terminal, from cron, or from scripts reading --output json.`,
+		Version:           a.Build.line(),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
@@ -129,6 +148,7 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 			return a.startCPUProfile()
 		},
 	}
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf("%v (see `%s --help`)", err, cmd.CommandPath())
 	})
@@ -159,7 +179,30 @@ credentials, from the terminal, from cron, or from scripts reading --output json
 	)
 	wrapArgs(root)
 	rejectUnknownSubcommands(root)
+	a.localOnly(root, "status", "version", "provider list", "products list", "products show", "plans list", "plans show", "credentials list", "credentials show")
+	// A failure is a command renamed without its completion entry, which
+	// TestCompletionTargetsExist catches; the commands work regardless.
+	_ = a.registerCompletions(root)
 	return root
+}
+
+// localOnly keeps the Dashboard flags (--timeout, --concurrency) out of
+// the help of commands that read the local state only: each gets a
+// hidden flag of the same name, bound to the same value, which shadows
+// the global one in help and docs and still accepts it from a script
+// that passes it to every command.
+func (a *App) localOnly(root *cobra.Command, paths ...string) {
+	for _, path := range paths {
+		cmd, _, err := root.Find(strings.Fields(path))
+		if err != nil || cmd == root {
+			panic("localOnly: no command " + path) // a programming error, caught by every test
+		}
+		fl := cmd.Flags()
+		fl.DurationVar(&a.Timeout, "timeout", 30*time.Second, "")
+		fl.IntVar(&a.Concurrency, "concurrency", 8, "")
+		_ = fl.MarkHidden("timeout")
+		_ = fl.MarkHidden("concurrency")
+	}
 }
 
 // startCPUProfile starts the --cpuprofile profile; Main stops it.
@@ -186,14 +229,16 @@ func (a *App) startCPUProfile() error {
 // error; cobra would print the group's help and exit 0.
 func rejectUnknownSubcommands(c *cobra.Command) {
 	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor alone does not apply
 		c.Args = cobra.ArbitraryArgs
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				hint := ""
+				err := usageErrorf("unknown command %q for %q (see `%s --help`)", args[0], cmd.CommandPath(), cmd.CommandPath())
 				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-					hint = fmt.Sprintf("; did you mean %q?", s[0])
+					// cobra's own wording and line breaks, one suggestion a line.
+					return hintedError{err, "\nDid you mean this?\n\t" + strings.Join(s, "\n\t") + "\n"}
 				}
-				return usageErrorf("unknown command %q for %q%s (see `%s --help`)", args[0], cmd.CommandPath(), hint, cmd.CommandPath())
+				return err
 			}
 			return cmd.Help()
 		}
@@ -244,7 +289,11 @@ func (a *App) checkGlobals(cmd *cobra.Command) error {
 
 // printer returns the printer for data on stdout.
 func (a *App) printer() *output.Printer {
-	return &output.Printer{Out: a.IO.Out, Format: a.format, Color: a.colorEnabled()}
+	p := &output.Printer{Out: a.IO.Out, Format: a.format, Color: a.colorEnabled()}
+	if a.IO.OutTTY {
+		p.Width = termWidth(a.IO.Out)
+	}
+	return p
 }
 
 func (a *App) colorEnabled() bool {
@@ -261,9 +310,10 @@ func (a *App) info(format string, args ...any) {
 }
 
 // warn prints a warning on stderr, also with --quiet: warnings are not
-// success chatter.
+// success chatter. Each one is said once per command (a watch is one
+// command), and in watch through its structured log.
 func (a *App) warn(format string, args ...any) {
-	fmt.Fprintf(a.IO.Err, "warning: "+format+"\n", args...)
+	a.warnings.say(a, fmt.Sprintf(format, args...))
 }
 
 // dbPath resolves --db, then TYKPORTAL_DB, then the default location.
@@ -346,67 +396,6 @@ func (a *App) openStore(ctx context.Context, location string, readOnly bool) (st
 		return nil, err
 	}
 	return boltstore.Open(ctx, location, boltstore.Options{ReadOnly: readOnly, LockTimeout: lt})
-}
-
-// confirm asks a yes/no question on a terminal. Without a terminal it
-// refuses, so that a script must say --yes.
-func (a *App) confirm(question, flagHint string) error {
-	if !a.IO.InTTY {
-		return usageErrorf("%s: refusing without confirmation; pass %s to confirm from a script", question, flagHint)
-	}
-	fmt.Fprintf(a.IO.Err, "%s [y/N] ", question)
-	line, err := readLine(a.IO.In, 64)
-	if err != nil {
-		return fmt.Errorf("read confirmation: %w", err)
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return nil
-	}
-	return errors.New("cancelled: nothing was changed")
-}
-
-// readHidden reads one line from the injected input without echo: a
-// terminal's echo is turned off for it; input that is no terminal (a test's
-// pipe) is read as a line.
-func (a *App) readHidden() ([]byte, error) {
-	if f, ok := a.IO.In.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
-		return term.ReadPassword(int(f.Fd()))
-	}
-	line, err := readLine(a.IO.In, secret.MaxLen+2)
-	if errors.Is(err, io.EOF) {
-		return nil, nil
-	}
-	return []byte(line), err
-}
-
-// readLine reads one line of at most max bytes, one byte at a time so that
-// nothing after the line is consumed.
-func readLine(r io.Reader, max int) (string, error) {
-	var b []byte
-	buf := make([]byte, 1)
-	for {
-		n, err := r.Read(buf)
-		if n == 1 {
-			if buf[0] == '\n' {
-				break
-			}
-			if len(b) >= max {
-				return "", usageErrorf("input line is longer than %d bytes", max)
-			}
-			b = append(b, buf[0])
-		}
-		if err == io.EOF {
-			if len(b) == 0 {
-				return "", io.EOF
-			}
-			break
-		}
-		if err != nil {
-			return "", err
-		}
-	}
-	return strings.TrimSuffix(string(b), "\r"), nil
 }
 
 // oneLine makes an error printable as one line: no line breaks, control

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tykportal/tykportal/internal/portal"
+	"github.com/tykportal/tykportal/pkg/progress"
 )
 
 // applyOptions are `apply`'s flags beyond the file and the maps.
@@ -55,6 +56,7 @@ what was and was not applied, and the same apply run again finishes the job.
 				return runF(cmd.Context(), o)
 			}
 			o.Confirm = func(deletes []portal.Change) error {
+				defer a.pauseProgress()()
 				var names []string
 				for _, c := range deletes {
 					names = append(names, fmt.Sprintf("%s %q (policy %s)", c.Kind, c.Name, c.PolicyID))
@@ -63,9 +65,15 @@ what was and was not applied, and the same apply run again finishes the job.
 				if o.Yes {
 					return nil
 				}
-				return a.confirm(fmt.Sprintf("Delete these %d item(s) and their policies", len(deletes)), "--yes")
+				return a.confirm(cmd.Context(), fmt.Sprintf("Delete these %d item(s) and their policies", len(deletes)), "--yes")
 			}
-			plan, err := a.service().Apply(cmd.Context(), o.ApplyOptions)
+			var plan *portal.Plan
+			err = a.withProgress("apply", func(r progress.Reporter) error {
+				o.Progress = r
+				var err error
+				plan, err = a.service().Apply(cmd.Context(), o.ApplyOptions)
+				return err
+			})
 			if plan != nil {
 				if perr := a.printPlan(plan); perr != nil && err == nil {
 					err = perr

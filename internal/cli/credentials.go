@@ -126,7 +126,8 @@ func newCredListCmd(a *App, runF func(context.Context, repo.CredentialFilter) er
 			if err != nil {
 				return err
 			}
-			return a.printer().Print(items, func() output.Table { return credentialsTable(items) })
+			return a.printList(items, len(items), "no credentials: issue one with `tykportal credentials issue --product ID --plan ID --consumer EMAIL`",
+				func() output.Table { return credentialsTable(items) })
 		},
 	}
 	cmd.Flags().StringVar(&productArg, "product", "", "only credentials of this product id")
@@ -211,7 +212,7 @@ func newCredRevokeCmd(a *App, runF func(context.Context, credRevokeOptions) erro
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			confirm := func(question string) error { return a.confirm(question, "--yes") }
+			confirm := func(question string) error { return a.confirm(cmd.Context(), question, "--yes") }
 			if opts.yes {
 				confirm = nil
 			}

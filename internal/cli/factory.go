@@ -66,7 +66,7 @@ func (a *App) secretStores() secret.Stores {
 		// this host lives where its own state file would.
 		path, _ = boltstore.DefaultPath(a.Getenv)
 	}
-	return secret.Stores{Getenv: a.Getenv, DBPath: path, Warn: a.IO.Err}
+	return secret.Stores{Getenv: a.Getenv, DBPath: path, Warn: a.secretWarnings()}
 }
 
 // newClient builds a Dashboard client for p with the given secret.

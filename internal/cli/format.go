@@ -66,7 +66,7 @@ func rateText(rate, per float64) string {
 	if rate == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%g / %gs", rate, per)
+	return fmt.Sprintf("%g / %s", rate, secondsText(per))
 }
 
 func quotaText(max, renewal int64) string {
@@ -76,14 +76,43 @@ func quotaText(max, renewal int64) string {
 	if max == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%d / %ds", max, renewal)
+	return fmt.Sprintf("%d / %s", max, secondsText(float64(renewal)))
 }
 
 func expiryText(s int64) string {
 	if s <= 0 {
 		return "never"
 	}
-	return (time.Duration(s) * time.Second).String()
+	return secondsText(float64(s))
+}
+
+// secondsText writes a period in seconds in the largest units that divide
+// it, as a person says it: 2592000 → "30d", 5400 → "1h30m", 90 → "1m30s",
+// 1.5 → "1.5s". Tyk's fields are seconds; 720h0m0s is nobody's word.
+func secondsText(s float64) string {
+	if s != float64(int64(s)) || s < 1 {
+		return fmt.Sprintf("%gs", s)
+	}
+	n := int64(s)
+	var b strings.Builder
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}} {
+		if n >= u.size {
+			fmt.Fprintf(&b, "%d%s", n/u.size, u.name)
+			n %= u.size
+		}
+	}
+	return b.String()
+}
+
+// plural is "1 placeholder", "2 placeholders".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func dash(s string) string {

@@ -97,7 +97,11 @@ func newItemListCmd[T any, P portal.Entry[T]](a *App, v itemView[T], runF func(c
 			if err != nil {
 				return err
 			}
-			return a.printer().Print(items, func() output.Table {
+			hint := fmt.Sprintf("no %s: `tykportal sync` imports them from the providers' Dashboards; `--all` also lists hidden ones", v.plural)
+			if opts.Visibility == catalog.HiddenOnly {
+				hint = fmt.Sprintf("no hidden %s", v.plural)
+			}
+			return a.printList(items, len(items), hint, func() output.Table {
 				t := output.Table{Header: v.header}
 				for _, it := range items {
 					t.Rows = append(t.Rows, v.row(it))

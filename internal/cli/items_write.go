@@ -217,7 +217,7 @@ func newItemDeleteCmd[T any, P portal.Entry[T]](a *App, v itemView[T], runF func
 				return err
 			}
 			if !yes {
-				o.Confirm = func(what string) error { return a.confirm(what, "--yes") }
+				o.Confirm = func(what string) error { return a.confirm(cmd.Context(), what, "--yes") }
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -269,7 +269,7 @@ func newAPIsListCmd(a *App, runF func(ctx context.Context, provider string) erro
 			if err != nil {
 				return err
 			}
-			return a.printer().Print(rows, func() output.Table { return apisTable(rows) })
+			return a.printList(rows, len(rows), "no APIs: the provider's Dashboard shows none to its secret", func() output.Table { return apisTable(rows) })
 		},
 	}
 	cmd.Flags().StringVar(&providerName, "provider", "", "provider to ask")

@@ -118,7 +118,7 @@ func newProviderAddCmd(a *App, runF func(context.Context, *portal.AddProviderOpt
 			if err != nil {
 				return err
 			}
-			opts := &portal.AddProviderOptions{Provider: provider.Provider{Name: name}, SkipCheck: f.skipCheck, Secret: a.secretFrom(name, f.secretStdin)}
+			opts := &portal.AddProviderOptions{Provider: provider.Provider{Name: name}, SkipCheck: f.skipCheck, Secret: a.secretFrom(cmd.Context(), name, f.secretStdin)}
 			changes.Apply(&opts.Provider)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -151,7 +151,7 @@ func newProviderEditCmd(a *App, runF func(context.Context, *portal.EditProviderO
 			}
 			opts := &portal.EditProviderOptions{Name: args[0], Changes: changes, SkipCheck: f.skipCheck}
 			if f.secretStdin {
-				opts.Secret = a.secretFrom(args[0], true)
+				opts.Secret = a.secretFrom(cmd.Context(), args[0], true)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -169,52 +169,60 @@ func newProviderEditCmd(a *App, runF func(context.Context, *portal.EditProviderO
 }
 
 // secretFrom reads a provider's secret when the use case asks for it.
-func (a *App) secretFrom(name string, fromStdin bool) portal.SecretFunc {
-	return func() (portal.SecretInput, error) { return a.readSecret(name, fromStdin) }
+func (a *App) secretFrom(ctx context.Context, name string, fromStdin bool) portal.SecretFunc {
+	return func() (portal.SecretInput, error) { return a.readSecret(ctx, name, fromStdin) }
 }
 
-// readSecret gets the secret the contract's three ways: --secret-stdin, a
-// no-echo prompt on a terminal, or TYKPORTAL_SECRET_<NAME> (then nothing is
-// stored and the source is "env").
-func (a *App) readSecret(name string, fromStdin bool) (portal.SecretInput, error) {
+// readSecret gets the secret the contract's three ways, in this order:
+// --secret-stdin; TYKPORTAL_SECRET_<NAME> (used, never stored: the source
+// is "env", and nothing is asked, so a script that set it never hangs on a
+// prompt); a no-echo prompt on a terminal.
+func (a *App) readSecret(ctx context.Context, name string, fromStdin bool) (portal.SecretInput, error) {
 	envName := secret.EnvName(name)
-	switch {
-	case fromStdin:
-		line, err := readLine(a.IO.In, secret.MaxLen+2)
-		if errors.Is(err, io.EOF) {
+	if fromStdin {
+		line, err := readLineContext(ctx, a.IO.In, secret.MaxLen+2)
+		switch {
+		case errors.Is(err, io.EOF):
 			return portal.SecretInput{}, usageErrorf("--secret-stdin: stdin is empty; pipe the secret in, e.g. `printf %%s \"$SECRET\" | tykportal provider add ...`")
-		}
-		if err != nil {
-			if catalog.CodeOf(err) == catalog.CodeInvalid {
-				return portal.SecretInput{}, fmt.Errorf("%w: the secret is longer than %d bytes", secret.ErrTooLong, secret.MaxLen)
-			}
+		case ctx.Err() != nil:
+			return portal.SecretInput{}, err
+		case catalog.CodeOf(err) == catalog.CodeInvalid:
+			return portal.SecretInput{}, fmt.Errorf("%w: the secret is longer than %d bytes", secret.ErrTooLong, secret.MaxLen)
+		case err != nil:
 			return portal.SecretInput{}, fmt.Errorf("read the secret from stdin: %w", err)
 		}
 		if err := secret.Validate(line); err != nil {
 			return portal.SecretInput{}, err
 		}
 		return portal.SecretInput{Value: line}, nil
-	case a.IO.InTTY:
-		fmt.Fprintf(a.IO.Err, "Dashboard API secret for %q (input hidden; empty to use %s): ", name, envName)
-		raw, err := a.readHidden()
-		fmt.Fprintln(a.IO.Err)
-		if err != nil {
-			return portal.SecretInput{}, fmt.Errorf("read the secret: %w", err)
-		}
-		if s := string(raw); s != "" {
-			if err := secret.Validate(s); err != nil {
-				return portal.SecretInput{}, err
-			}
-			return portal.SecretInput{Value: s}, nil
-		}
 	}
 	if s, ok := secret.FromEnv(a.Getenv, name); ok {
 		if err := secret.Validate(s); err != nil {
 			return portal.SecretInput{}, fmt.Errorf("%s: %w", envName, err)
 		}
+		a.info("using %s; nothing stored", envName)
 		return portal.SecretInput{Value: s, FromEnv: true}, nil
 	}
-	return portal.SecretInput{}, usageErrorf("no secret for provider %q: pass --secret-stdin and pipe it in, run on a terminal to be prompted, or set %s", name, envName)
+	if !a.IO.InTTY {
+		return portal.SecretInput{}, usageErrorf("no secret for provider %q: pass --secret-stdin and pipe it in, run on a terminal to be prompted, or set %s", name, envName)
+	}
+	fmt.Fprintf(a.IO.Err, "Dashboard API secret for %q (input hidden): ", name)
+	raw, err := a.readHidden(ctx)
+	fmt.Fprintln(a.IO.Err)
+	if err != nil {
+		if ctx.Err() != nil {
+			return portal.SecretInput{}, err
+		}
+		return portal.SecretInput{}, fmt.Errorf("read the secret: %w", err)
+	}
+	s := string(raw)
+	if s == "" {
+		return portal.SecretInput{}, usageErrorf("no secret given for provider %q: type it at the prompt, pipe it with --secret-stdin, or set %s", name, envName)
+	}
+	if err := secret.Validate(s); err != nil {
+		return portal.SecretInput{}, err
+	}
+	return portal.SecretInput{Value: s}, nil
 }
 
 func describeSource(source string) string {
@@ -238,7 +246,7 @@ func newProviderListCmd(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.printer().Print(ps, func() output.Table {
+			return a.printList(ps, len(ps), providersHint, func() output.Table {
 				t := output.Table{Header: []string{"name", "url", "org id", "policy tags", "secret", "status", "last sync"}}
 				for _, p := range ps {
 					t.Rows = append(t.Rows, []string{p.Name, p.URL, dash(p.OrgID), dash(strings.Join(p.PolicyTags, ",")), p.SecretSource, p.Status, timeOrNever(p.LastSyncAt)})
@@ -289,7 +297,7 @@ func newProviderRemoveCmd(a *App, runF func(context.Context, *portal.RemoveProvi
 			opts := &portal.RemoveProviderOptions{Name: args[0]}
 			if !yes {
 				opts.Confirm = func(p provider.Provider) error {
-					return a.confirm(fmt.Sprintf("Remove provider %q with its local products, plans and credential records", p.Name), "--yes")
+					return a.confirm(cmd.Context(), fmt.Sprintf("Remove provider %q with its local products, plans and credential records", p.Name), "--yes")
 				}
 			}
 			if runF != nil {

@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"io"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tykportal/tykportal/internal/portal"
 	"github.com/tykportal/tykportal/pkg/catalog"
@@ -177,8 +181,91 @@ func TestPromptReadsInjectedInput(t *testing.T) {
 	a, _, errOut := testApp(nil)
 	a.IO.In = strings.NewReader("prompted-secret\n")
 	a.IO.InTTY = true
-	in, err := a.readSecret("prod", false)
+	in, err := a.readSecret(context.Background(), "prod", false)
 	if err != nil || in.Value != "prompted-secret" || !strings.Contains(errOut.String(), "input hidden") {
 		t.Fatalf("%+v %v %q", in, err, errOut.String())
+	}
+}
+
+// The secret's three ways, in their order: --secret-stdin, then
+// TYKPORTAL_SECRET_<NAME> without asking, then the prompt on a terminal.
+func TestReadSecretSources(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      string
+		stdin    bool
+		tty      bool
+		input    string
+		quiet    bool
+		want     portal.SecretInput
+		wantErr  string
+		wantCode int
+		wantErrOut,
+		notErrOut string
+	}{
+		{name: "the variable on a terminal: used, nothing asked", env: "from-env", tty: true, input: "typed\n",
+			want: portal.SecretInput{Value: "from-env", FromEnv: true}, wantErrOut: "using TYKPORTAL_SECRET_PROD; nothing stored", notErrOut: "input hidden"},
+		{name: "the variable with --quiet: used silently", env: "from-env", tty: true, quiet: true,
+			want: portal.SecretInput{Value: "from-env", FromEnv: true}, notErrOut: "TYKPORTAL_SECRET_PROD"},
+		{name: "the variable without a terminal", env: "from-env", want: portal.SecretInput{Value: "from-env", FromEnv: true}},
+		{name: "--secret-stdin wins over the variable", env: "from-env", stdin: true, input: "piped\n", want: portal.SecretInput{Value: "piped"}},
+		{name: "a terminal without the variable: prompted", tty: true, input: "typed\n", want: portal.SecretInput{Value: "typed"}, wantErrOut: "input hidden"},
+		{name: "an empty answer at the prompt", tty: true, input: "\n", wantErr: `no secret given for provider "prod"`, wantCode: 2},
+		{name: "nothing at all", wantErr: "run on a terminal to be prompted, or set TYKPORTAL_SECRET_PROD", wantCode: 2},
+		{name: "an invalid variable", env: "a\x01b", wantErr: "TYKPORTAL_SECRET_PROD: invalid secret", wantCode: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, out, errOut := testApp(map[string]string{"TYKPORTAL_SECRET_PROD": tc.env})
+			a.IO.In, a.IO.InTTY, a.Quiet = strings.NewReader(tc.input), tc.tty, tc.quiet
+			got, err := a.readSecret(context.Background(), "prod", tc.stdin)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || ExitCode(err) != tc.wantCode {
+					t.Fatalf("%v (exit %d), want %q (exit %d)", err, ExitCode(err), tc.wantErr, tc.wantCode)
+				}
+			} else if err != nil || got != tc.want {
+				t.Fatalf("%+v %v, want %+v", got, err, tc.want)
+			}
+			if !strings.Contains(errOut.String(), tc.wantErrOut) || tc.notErrOut != "" && strings.Contains(errOut.String(), tc.notErrOut) {
+				t.Errorf("stderr %q, want %q and not %q", errOut, tc.wantErrOut, tc.notErrOut)
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout %q", out)
+			}
+		})
+	}
+}
+
+// A signal ends a prompt at once, without waiting for Enter, and the
+// command's error is the interruption (exit 130).
+func TestPromptsEndOnSignal(t *testing.T) {
+	prompts := map[string]func(context.Context, *App) error{
+		"secret": func(ctx context.Context, a *App) error { _, err := a.readSecret(ctx, "prod", false); return err },
+		"secret-stdin": func(ctx context.Context, a *App) error {
+			_, err := a.readSecret(ctx, "prod", true)
+			return err
+		},
+		"confirmation": func(ctx context.Context, a *App) error { return a.confirm(ctx, "Remove it", "--yes") },
+	}
+	for name, prompt := range prompts {
+		t.Run(name, func(t *testing.T) {
+			a, _, _ := testApp(nil)
+			r, w := io.Pipe() // nobody ever types
+			defer w.Close()
+			a.IO.In, a.IO.InTTY = r, true
+			ctx, cancel := context.WithCancelCause(context.Background())
+			time.AfterFunc(20*time.Millisecond, func() { cancel(&Interrupted{Signal: syscall.SIGINT}) })
+			done := make(chan error, 1)
+			go func() { done <- prompt(ctx, a) }()
+			select {
+			case err := <-done:
+				var intr *Interrupted
+				if !errors.As(err, &intr) || ExitCode(err) != 130 {
+					t.Fatalf("%v (exit %d), want interrupted, exit 130", err, ExitCode(err))
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the prompt still waits for a line after the signal")
+			}
+		})
 	}
 }

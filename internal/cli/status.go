@@ -19,7 +19,7 @@ func (a *App) statusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.printer().Print(rows, func() output.Table { return statusTable(rows) })
+			return a.printList(rows, len(rows), providersHint, func() output.Table { return statusTable(rows) })
 		},
 	}
 }
@@ -40,5 +40,5 @@ func statusTable(rows []portal.StatusRow) output.Table {
 }
 
 func stateSummary(c portal.StateCounts) string {
-	return fmt.Sprintf("%d (%d published, %d hidden, %d placeholders)", c.Total, c.Published, c.Hidden, c.Placeholders)
+	return fmt.Sprintf("%d (%d published, %d hidden, %s)", c.Total, c.Published, c.Hidden, plural(c.Placeholders, "placeholder", "placeholders"))
 }

@@ -36,7 +36,9 @@ func (a *App) watchCommand() *cobra.Command {
 as the Tyk portal reads them), else 10 minutes. A failing provider backs off without
 delaying the others; providers added or removed meanwhile are picked up at the next
 wake. SIGHUP syncs now; SIGINT or SIGTERM stops cleanly (exit 0). The state file is
-opened per sync, so other tykportal commands keep working.`,
+opened per sync, so other tykportal commands keep working.
+
+` + countsLegend + ``,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, n := range args {
 				if err := provider.ValidateName(n); err != nil {
@@ -61,6 +63,7 @@ opened per sync, so other tykportal commands keep working.`,
 			if err != nil {
 				return err
 			}
+			a.log = logger // warnings too go through the log from here on
 			return a.runWatch(cmd.Context(), args, iv, source, healthAddr, opts, logger, logFormat == "json")
 		},
 	}
@@ -204,5 +207,9 @@ func (a *App) reportWatchResult(r catalog.SyncResult, next time.Duration, log *s
 		fmt.Fprintf(a.IO.Err, "%s %s failed: %s; retry in %s\n", when, r.Provider, oneLine(r.Error), next.Round(time.Second))
 		return
 	}
-	fmt.Fprintf(a.IO.Err, "%s %s ok products %s plans %s %dms; next in %s\n", when, r.Provider, counts(r.Products), counts(r.Plans), r.DurationMS, next.Round(time.Second))
+	count := counts
+	if a.IO.ErrTTY {
+		count = countWords
+	}
+	fmt.Fprintf(a.IO.Err, "%s %s ok products %s plans %s %dms; next in %s\n", when, r.Provider, count(r.Products), count(r.Plans), r.DurationMS, next.Round(time.Second))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/policy"
+	"github.com/tykportal/tykportal/pkg/progress"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/repo"
 )
@@ -58,7 +59,7 @@ func (s *Service) Apply(ctx context.Context, o ApplyOptions) (*Plan, error) {
 	}
 	for i := range pl.Providers {
 		pp := &pl.Providers[i]
-		if err := s.applyProvider(ctx, pp, pl); err != nil {
+		if err := s.applyProvider(ctx, pp, pl, progress.Or(o.Progress)); err != nil {
 			return pl, fmt.Errorf("%w; %d of %d change(s) were applied (see the list); run the same apply again to finish", err, pl.Applied, pl.Pending)
 		}
 	}
@@ -90,7 +91,7 @@ func joinSemi(list []string) string {
 	return out
 }
 
-func (s *Service) applyProvider(ctx context.Context, pp *ProviderPlan, pl *Plan) error {
+func (s *Service) applyProvider(ctx context.Context, pp *ProviderPlan, pl *Plan, report progress.Reporter) error {
 	mark := func(idx []int, err error) {
 		for _, i := range idx {
 			if err != nil {
@@ -113,7 +114,8 @@ func (s *Service) applyProvider(ctx context.Context, pp *ProviderPlan, pl *Plan)
 			return fmt.Errorf("add provider %q: %w", pp.p.Name, err)
 		}
 	}
-	for _, st := range pp.steps {
+	for n, st := range pp.steps {
+		report.Report(pp.p.Name, fmt.Sprintf("change %d of %d", n+1, len(pp.steps)))
 		var err error
 		switch {
 		case st.delete != 0 && st.kind == repo.ProductKind:
@@ -127,9 +129,11 @@ func (s *Service) applyProvider(ctx context.Context, pp *ProviderPlan, pl *Plan)
 		}
 		mark(st.changes, err)
 		if err != nil {
+			report.Report(pp.p.Name, "failed")
 			return fmt.Errorf("apply %s %q to provider %q: %w", st.kind.Name, st.name, pp.p.Name, err)
 		}
 	}
+	report.Report(pp.p.Name, "done")
 	return nil
 }
 

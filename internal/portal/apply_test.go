@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -413,5 +414,40 @@ func TestApplyPromotionMapsByListenPath(t *testing.T) {
 	ar := pols[0]["access_rights"].(map[string]any)
 	if ar["p-9"] == nil || ar["r-9"] == nil || len(ar) != 2 {
 		t.Fatalf("access rights on prod: %v (want the APIs at the same listen paths)", ar)
+	}
+}
+
+// reports keeps each subject's reports in order.
+type reports map[string][]string
+
+func (r reports) Report(subject, status string) { r[subject] = append(r[subject], status) }
+
+// Apply tells its progress per provider: reading the Dashboard, planning,
+// each change in turn, done.
+func TestApplyReportsItsProgress(t *testing.T) {
+	f := syncedFixture(t)
+	doc := exported(t, f)
+	gold := planDoc(doc, "Gold Plan")
+	gold.Rate = 2000
+	p := &doc.Providers[0]
+	*p.Plans = append(*p.Plans, PlanDoc{Name: "Bronze Plan", Rate: 10, Per: 60, QuotaMax: -1})
+	seen := reports{}
+	pl, err := f.svc.Apply(context.Background(), ApplyOptions{File: "cat.yaml", Doc: doc, Progress: seen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := p.Name
+	got := seen[name]
+	if len(got) < 4 || got[0] != "reading the Dashboard" || !strings.HasSuffix(got[1], " policies decoded; planning") || got[len(got)-1] != "done" {
+		t.Fatalf("reports of %s: %q", name, got)
+	}
+	steps := got[2 : len(got)-1]
+	for i, s := range steps {
+		if want := fmt.Sprintf("change %d of %d", i+1, len(steps)); s != want {
+			t.Fatalf("report %q, want %q (all: %q)", s, want, got)
+		}
+	}
+	if pl.Applied != 2 {
+		t.Fatalf("applied %d changes, want 2", pl.Applied)
 	}
 }

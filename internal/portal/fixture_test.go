@@ -130,6 +130,10 @@ func (f *fixture) stateBytes() string {
 type mapSecrets struct {
 	mu sync.Mutex
 	m  map[string]string
+	// unwritable, when set, is the error of a store that cannot save.
+	unwritable error
+	// env is TYKPORTAL_SECRET_<NAME>'s value for every provider; "": unset.
+	env string
 }
 
 func (s *mapSecrets) Resolve(_ context.Context, p provider.Provider) (string, error) {
@@ -142,7 +146,9 @@ func (s *mapSecrets) Resolve(_ context.Context, p provider.Provider) (string, er
 	return v, nil
 }
 
-func (s *mapSecrets) FromEnv(name string) (string, bool) { return "", false }
+func (s *mapSecrets) FromEnv(name string) (string, bool) { return s.env, s.env != "" }
+
+func (s *mapSecrets) CheckWritable(context.Context, string) error { return s.unwritable }
 
 func (s *mapSecrets) Save(_ context.Context, name, sec string) (string, error) {
 	s.mu.Lock()

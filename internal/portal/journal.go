@@ -78,6 +78,11 @@ func (s *Service) runJournaled(ctx context.Context, j journaled) error {
 
 	obj, err := j.Create(ctx, op.Marker)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Interrupted (Ctrl-C) while the request was out: the error is
+			// the interruption's, with the one thing to do next.
+			return fmt.Errorf("%w; the Dashboard may have created the %s anyway: run `tykportal doctor` to check (operation %d)", context.Cause(ctx), objectWords(op.Object), op.ID)
+		}
 		if refused(err) {
 			s.finishOperation(ctx, op)
 			return catalog.WithCode(catalog.CodeRemoteRefused, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/policy"
+	"github.com/tykportal/tykportal/pkg/progress"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/repo"
@@ -55,6 +56,9 @@ type ApplyOptions struct {
 	// Confirm is asked, with the deletes listed, before anything is written
 	// when the plan deletes; an error stops the apply.
 	Confirm func(deletes []Change) error
+	// Progress hears each provider's stage (reading the Dashboard,
+	// planning, change i of n); nil: nobody.
+	Progress progress.Reporter
 }
 
 // Plan is what diff prints and apply returns: the changes per provider and,
@@ -225,10 +229,13 @@ func (s *Service) planProvider(ctx context.Context, o ApplyOptions, pd ProviderD
 			return nil, nil, err
 		}
 	}
+	report := progress.Or(o.Progress)
+	report.Report(p.Name, "reading the Dashboard")
 	live, err := pp.c.ListPolicies(ctx)
 	if err != nil {
 		return nil, nil, remote(fmt.Errorf("list the policies of provider %q: %w", p.Name, err))
 	}
+	report.Report(p.Name, progress.Count(len(live))+" policies decoded; planning")
 	byMID := map[string]*dashboard.Policy{}
 	byName := map[string]*dashboard.Policy{}
 	for i := range live {

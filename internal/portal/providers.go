@@ -72,6 +72,9 @@ func (s *Service) AddProvider(ctx context.Context, opts AddProviderOptions) (pro
 	if err != nil && !isNoState(err) {
 		return p, err
 	}
+	if err := s.secretStorable(ctx, p.Name); err != nil {
+		return p, err
+	}
 	in, err := opts.Secret()
 	if err != nil {
 		return p, err
@@ -162,6 +165,9 @@ func (s *Service) EditProvider(ctx context.Context, opts EditProviderOptions) (p
 	s.warnInsecure(p)
 	var in *SecretInput
 	if opts.Secret != nil {
+		if err := s.secretStorable(ctx, p.Name); err != nil {
+			return p, err
+		}
 		v, err := opts.Secret()
 		if err != nil {
 			return p, err
@@ -382,6 +388,19 @@ func (s *Service) storeSecret(ctx context.Context, name string, in SecretInput) 
 		return secret.SourceEnv, nil
 	}
 	return s.Secrets.Save(ctx, name, in.Value)
+}
+
+// secretStorable checks, before a secret is asked for, that it could be
+// stored: a secret from TYKPORTAL_SECRET_<NAME> is used and never stored,
+// so it needs no store.
+func (s *Service) secretStorable(ctx context.Context, name string) error {
+	if _, ok := s.Secrets.FromEnv(name); ok {
+		return nil
+	}
+	if err := s.Secrets.CheckWritable(ctx, name); err != nil {
+		return fmt.Errorf("cannot store the secret of provider %q: %w", name, err)
+	}
+	return nil
 }
 
 // removeSecret deletes a provider's stored secret; a failure is a warning.

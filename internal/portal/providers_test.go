@@ -13,6 +13,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/dashboard"
 	"github.com/tykportal/tykportal/pkg/dashboard/dashboardtest"
 	"github.com/tykportal/tykportal/pkg/provider"
+	"github.com/tykportal/tykportal/pkg/secret"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
 	"github.com/tykportal/tykportal/pkg/store/repo"
@@ -101,6 +102,8 @@ func TestAddProvider(t *testing.T) {
 		insecure  bool
 		fault     *fault
 		before    func(f *fixture)
+		// unwritable: the store new secrets go to cannot save (no keyring).
+		unwritable error
 		// hold: the state is held by another open "before" the use case,
 		// or "during" it (from the secret callback, after the name check).
 		hold string
@@ -142,6 +145,10 @@ func TestAddProvider(t *testing.T) {
 			wantErr: "in use by another tykportal process", wantCode: catalog.CodeInUse},
 		{name: "in use at the save: the stored secret is deleted again", skipCheck: true, hold: "during",
 			wantAsked: true, wantErr: `save provider "prod"`, wantCode: catalog.CodeInUse},
+		{name: "no usable keyring: refused before the secret is asked", unwritable: secret.ErrUnavailable,
+			wantErr: "the OS keyring is unavailable"},
+		{name: "no usable keyring, the secret from the environment: nothing to store", unwritable: secret.ErrUnavailable,
+			before: func(f *fixture) { f.secrets.env = adminKey }, fromEnv: true, wantAsked: true, wantOrg: seedOrg, wantSource: "env"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,6 +157,7 @@ func TestAddProvider(t *testing.T) {
 			if tc.before != nil {
 				tc.before(f)
 			}
+			f.secrets.unwritable = tc.unwritable
 			if tc.fault != nil {
 				f.sim.SetFault(tc.fault.method, tc.fault.path, 0, tc.fault.fault)
 			}
@@ -266,6 +274,8 @@ func TestEditProvider(t *testing.T) {
 		{name: "the secret to check with is missing", changes: ProviderChanges{OrgID: ptr("")},
 			before: func(f *fixture) { delete(f.secrets.m, "prod") }, wantErr: `read the secret of provider "prod"`},
 		{name: "unknown provider: nothing asked", edit: "nosuch", secret: adminKey, wantErr: `unknown provider "nosuch"`, wantCode: catalog.CodeUnknown, wantSecret: adminKey},
+		{name: "no usable keyring: a new secret is refused before it is asked", secret: "demo-portal-key-org1",
+			before: func(f *fixture) { f.secrets.unwritable = secret.ErrUnavailable }, wantErr: "the OS keyring is unavailable", wantSecret: adminKey},
 		{name: "in use", changes: ProviderChanges{PolicyTags: ptr([]string{})}, hold: true,
 			wantErr: "in use by another tykportal process", wantCode: catalog.CodeInUse, wantSecret: adminKey},
 	}

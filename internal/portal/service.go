@@ -29,6 +29,10 @@ type Secrets interface {
 	Save(ctx context.Context, name, secret string) (source string, err error)
 	// Delete removes the secret stored for a provider in the named source.
 	Delete(ctx context.Context, name, source string) error
+	// CheckWritable fails when Save could not store a secret (no usable
+	// keyring), without storing one, so that it is known before the
+	// secret is typed.
+	CheckWritable(ctx context.Context, name string) error
 }
 
 // Service runs the use cases over one state backend, one secret store and

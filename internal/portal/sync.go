@@ -104,13 +104,4 @@ func (s *Service) Counts(ctx context.Context, name string) (products, plans watc
 	return products, plans, err
 }
 
-func tally(c *watch.CatalogCounts, it catalog.Item) {
-	if it.Hidden {
-		c.Hidden++
-	} else {
-		c.Visible++
-	}
-	if it.Published {
-		c.Published++
-	}
-}
+func tally(c *watch.CatalogCounts, it catalog.Item) { c.Count(it.Hidden, it.Published) }

@@ -12,6 +12,7 @@ import (
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/boltstore"
 	tpsync "github.com/tykportal/tykportal/pkg/sync"
+	"github.com/tykportal/tykportal/pkg/watch"
 )
 
 func TestSync(t *testing.T) {
@@ -133,11 +134,37 @@ func TestWatchedAndCounts(t *testing.T) {
 	if _, err := SetPublished[catalog.Product](ctx, f.svc, 1, true); err != nil {
 		t.Fatal(err)
 	}
+	// Hide one product: its policy goes from the Dashboard.
+	all, err := ListItems[catalog.Product](ctx, f.svc, ListOptions{Provider: "prod", Visibility: catalog.VisibleOnly})
+	if err != nil || len(all) < 2 {
+		t.Fatalf("products %v %v", all, err)
+	}
+	if err := f.sim.DeletePolicy(all[len(all)-1].PolicyMID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Sync(ctx, []string{"prod"}, tpsync.Options{}); err != nil {
+		t.Fatal(err)
+	}
 	products, plans, err := f.svc.Counts(ctx, "prod")
-	if err != nil || products.Visible == 0 || products.Published != 1 || plans.Visible == 0 || products.Hidden != 0 {
+	if err != nil || products.Published != 1 || products.Hidden != 1 || products.Unpublished == 0 || plans.Unpublished == 0 {
 		t.Fatalf("counts %+v %+v %v", products, plans, err)
 	}
-	if p, _, _ := f.svc.Counts(ctx, "edge"); p.Visible != 0 {
+	// The states partition the items: each is counted once.
+	allProducts, err := ListItems[catalog.Product](ctx, f.svc, ListOptions{Provider: "prod", Visibility: catalog.AllItems})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allPlans, err := ListItems[catalog.Plan](ctx, f.svc, ListOptions{Provider: "prod", Visibility: catalog.AllItems})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, c := range map[string]watch.CatalogCounts{"products": products, "plans": plans} {
+		n := map[string]int{"products": len(allProducts), "plans": len(allPlans)}[kind]
+		if sum := c.Published + c.Unpublished + c.Hidden; sum != n {
+			t.Errorf("%s: states sum to %d (%+v), the provider has %d", kind, sum, c, n)
+		}
+	}
+	if p, _, _ := f.svc.Counts(ctx, "edge"); p != (watch.CatalogCounts{}) {
 		t.Fatalf("edge counts %+v", p)
 	}
 }

@@ -70,4 +70,15 @@ type Change struct {
 	ID       *uint64 `json:"id"`
 	PolicyID string  `json:"policy_id"`
 	Name     string  `json:"name"`
+	// Fields are, for an update or a restore, the Dashboard-owned fields
+	// that changed, each with its value before and after; absent for the
+	// other actions and in results recorded before it was kept.
+	Fields []FieldChange `json:"fields,omitzero"`
+}
+
+// FieldChange is one field a change sets: its old and its new value.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   any    `json:"old"`
+	New   any    `json:"new"`
 }

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/olekukonko/tablewriter"
@@ -58,6 +59,9 @@ type Printer struct {
 	Out    io.Writer
 	Format Format
 	Color  bool // only for tables; the caller decides (TTY, --no-color, NO_COLOR)
+	// Width, when above 0, is the terminal's: a table's widest cells are
+	// cut with an ellipsis to fit it. Never for JSON or YAML.
+	Width int
 }
 
 // Print writes v in the printer's format. table builds the human rendering
@@ -249,7 +253,20 @@ func withEmptyLists(v any) (any, error) {
 	return cp.Interface(), nil
 }
 
+var timeType = reflect.TypeFor[time.Time]()
+
+// fillNilSlices also gives every time one form: RFC 3339 in UTC to the
+// second. time.Time's own encoding keeps the location and only as many
+// fraction digits as the value has, so one moment printed as 12:56:22Z in
+// one document and 12:56:22.15Z in another.
 func fillNilSlices(v reflect.Value) {
+	if v.Type() == timeType {
+		if v.CanSet() {
+			t := v.Interface().(time.Time)
+			v.Set(reflect.ValueOf(t.UTC().Truncate(time.Second)))
+		}
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if !v.IsNil() {
@@ -332,19 +349,30 @@ func (p *Printer) writeTable(w *bytes.Buffer, t Table) error {
 		tablewriter.WithPadding(tw.Padding{Left: "", Right: "   ", Overwrite: true}),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	header := make([]any, len(t.Header))
+	head := make([]string, len(t.Header))
 	for i, h := range t.Header {
-		h = strings.ToUpper(Sanitize(h))
+		head[i] = strings.ToUpper(Sanitize(h))
+	}
+	body := make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		body[i] = make([]string, len(r))
+		for j, c := range r {
+			body[i][j] = Sanitize(c)
+		}
+	}
+	head, body = fitWidth(head, body, p.Width)
+	header := make([]any, len(head))
+	for i, h := range head {
 		if p.Color {
 			h = lipgloss.NewStyle().Bold(true).Render(h)
 		}
 		header[i] = h
 	}
 	tbl.Header(header...)
-	for _, r := range t.Rows {
+	for _, r := range body {
 		row := make([]any, len(r))
 		for i, c := range r {
-			row[i] = Sanitize(c)
+			row[i] = c
 		}
 		if err := tbl.Append(row...); err != nil {
 			return fmt.Errorf("render table: %w", err)

@@ -371,3 +371,36 @@ func (s Stores) Delete(ctx context.Context, provider, source string) error {
 	}
 	return s.keyring().Delete(ctx, provider)
 }
+
+// Check reports whether the keyring can be used, without storing anything:
+// it reads the provider's entry, and "not found" is a working keyring.
+func (k *Keyring) Check(ctx context.Context, provider string) error {
+	_, err := k.Get(ctx, provider)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Check reports whether the file store can be used: the file, if it
+// exists, is private and readable.
+func (f *File) Check(ctx context.Context, provider string) error {
+	_, err := f.read()
+	return err
+}
+
+// CheckWritable reports whether a secret for provider could be saved where
+// new secrets go, without saving one: `provider add` asks it before the
+// secret is typed, so that nobody types a secret that cannot be kept.
+func (s Stores) CheckWritable(ctx context.Context, provider string) error {
+	st, err := s.ForWriting()
+	if err != nil {
+		return err
+	}
+	if c, ok := st.(interface {
+		Check(context.Context, string) error
+	}); ok {
+		return c.Check(ctx, provider)
+	}
+	return nil
+}

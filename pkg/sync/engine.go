@@ -10,6 +10,7 @@ import (
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/dashboard"
+	"github.com/tykportal/tykportal/pkg/progress"
 	"github.com/tykportal/tykportal/pkg/provider"
 	"github.com/tykportal/tykportal/pkg/store"
 	"github.com/tykportal/tykportal/pkg/store/repo"
@@ -47,11 +48,15 @@ type Options struct {
 	// sync (by any instance) started less than this ago: watch instances
 	// sharing a catalogue sync each provider once per interval between them.
 	FreshWithin time.Duration
+	// Progress hears each provider's stage (fetching, policies decoded,
+	// writing, done); nil: nobody.
+	Progress progress.Reporter
 }
 
 type fetched struct {
 	p        provider.Provider
 	started  time.Time
+	took     time.Duration // the fetch's own time, not the wait for others
 	policies []dashboard.Policy
 	apis     []dashboard.API
 	err      error
@@ -229,13 +234,27 @@ func (e *Engine) providers(ctx context.Context, names []string) ([]provider.Prov
 // any page, fails the whole fetch: a partial list must never hide anything.
 func (e *Engine) fetch(ctx context.Context, p provider.Provider, opts Options) fetched {
 	f := fetched{p: p, started: e.now()}
-	if !e.claim(ctx, &f, opts) {
+	report := progress.Or(opts.Progress)
+	// A provider's duration is its own work: its fetch here, its write
+	// later, never the wait for slower providers in between.
+	finish := func() fetched {
+		f.took = e.now().Sub(f.started)
 		return f
 	}
+	if e.Leases != nil {
+		report.Report(p.Name, "taking its lease")
+	}
+	if !e.claim(ctx, &f, opts) {
+		if f.deferred != "" {
+			report.Report(p.Name, "synced elsewhere")
+		}
+		return finish()
+	}
+	report.Report(p.Name, "fetching")
 	src, err := e.SourceFor(ctx, p)
 	if err != nil {
 		f.err = fmt.Errorf("sync provider %q: %w", p.Name, err)
-		return f
+		return finish()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -260,13 +279,22 @@ func (e *Engine) fetch(ctx context.Context, p provider.Provider, opts Options) f
 	case apiErr != nil:
 		f.err = fmt.Errorf("sync provider %q: list APIs: %w", p.Name, apiErr)
 	}
+	f = finish()
+	if f.err == nil {
+		report.Report(p.Name, progress.Count(len(f.policies))+" policies decoded")
+	}
 	return f
 }
 
 func (e *Engine) failed(f fetched, err error, opts Options) catalog.SyncResult {
+	progress.Or(opts.Progress).Report(f.p.Name, "failed")
+	took := f.took
+	if took == 0 {
+		took = e.now().Sub(f.started)
+	}
 	return catalog.SyncResult{
 		Provider: f.p.Name, Status: catalog.SyncFailed, Error: err.Error(), DryRun: opts.DryRun, Instance: e.Instance,
-		StartedAt: f.started.Truncate(time.Millisecond), DurationMS: e.now().Sub(f.started).Milliseconds(),
+		StartedAt: f.started.Truncate(time.Millisecond), DurationMS: took.Milliseconds(),
 		Skipped: []catalog.SkippedItem{}, Changes: []catalog.Change{},
 	}
 }
@@ -350,6 +378,12 @@ func (e *Engine) apply(ctx context.Context, db store.Store, f fetched, pre prelo
 		})
 	}
 	var result catalog.SyncResult
+	writeStart := e.now()
+	if opts.DryRun {
+		progress.Or(opts.Progress).Report(f.p.Name, "planning")
+	} else {
+		progress.Or(opts.Progress).Report(f.p.Name, "writing")
+	}
 	run := func(tx store.Tx) error {
 		// A provider removed while its policies were fetched gets nothing
 		// written: a provider added again under its name starts empty.
@@ -380,7 +414,7 @@ func (e *Engine) apply(ctx context.Context, db store.Store, f fetched, pre prelo
 		result.Instance = e.Instance
 		result.DryRun = opts.DryRun
 		result.StartedAt = f.started.Truncate(time.Millisecond)
-		result.DurationMS = e.now().Sub(f.started).Milliseconds()
+		result.DurationMS = (f.took + e.now().Sub(writeStart)).Milliseconds()
 		if opts.DryRun {
 			return nil
 		}
@@ -391,6 +425,9 @@ func (e *Engine) apply(ctx context.Context, db store.Store, f fetched, pre prelo
 		err = db.View(ctx, run)
 	} else {
 		err = db.Update(ctx, run)
+	}
+	if err == nil && result.Status == catalog.SyncOK {
+		progress.Or(opts.Progress).Report(f.p.Name, "done")
 	}
 	return result, err
 }

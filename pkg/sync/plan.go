@@ -48,7 +48,7 @@ type Pending struct {
 	Kind    string
 	Product *catalog.Product
 	Plan    *catalog.Plan
-	Fields  []string // for updates and restores: the Dashboard-owned fields that changed
+	Fields  []catalog.FieldChange // for updates and restores: the Dashboard-owned fields that changed
 }
 
 // Changeset is the outcome of Compute for one provider: every change a sync
@@ -301,7 +301,7 @@ func (m *matcher) match(id, mid string) (int, bool) {
 	return i, true
 }
 
-func (pl *Changeset) record(action, kind string, prod *catalog.Product, plan *catalog.Plan, fields []string) {
+func (pl *Changeset) record(action, kind string, prod *catalog.Product, plan *catalog.Plan, fields []catalog.FieldChange) {
 	counts := &pl.Products
 	if kind == catalog.KindPlan {
 		counts = &pl.Plans
@@ -323,12 +323,21 @@ func (pl *Changeset) record(action, kind string, prod *catalog.Product, plan *ca
 }
 
 // retarget moves an item to the policy's current identity.
-func retarget(policyID, policyMID *string, id, mid string, fields []string) []string {
+func retarget(policyID, policyMID *string, id, mid string, fields []catalog.FieldChange) []catalog.FieldChange {
 	if *policyID != id || *policyMID != mid {
+		fields = append(fields, catalog.FieldChange{Field: "policy_id", Old: *policyID, New: id})
 		*policyID, *policyMID = id, mid
-		fields = append(fields, "policy_id")
 	}
 	return fields
+}
+
+// apiIDs are the ids of a product's APIs, as a field change shows them.
+func apiIDs(apis []catalog.APIRef) []string {
+	ids := make([]string, len(apis))
+	for i, a := range apis {
+		ids[i] = a.APIID
+	}
+	return ids
 }
 
 func (pl *Changeset) planProducts(kept []retrieved, local []catalog.Product, now time.Time) {
@@ -348,16 +357,16 @@ func (pl *Changeset) planProducts(kept []retrieved, local []catalog.Product, now
 		prod := local[i]
 		fields := retarget(&prod.PolicyID, &prod.PolicyMID, id, pol.MID, nil)
 		if prod.Name != pol.Name {
+			fields = append(fields, catalog.FieldChange{Field: "name", Old: prod.Name, New: pol.Name})
 			prod.Name = pol.Name
-			fields = append(fields, "name")
 		}
 		if !slices.Equal(prod.APIs, apis) {
+			fields = append(fields, catalog.FieldChange{Field: "apis", Old: apiIDs(prod.APIs), New: apiIDs(apis)})
 			prod.APIs = apis
-			fields = append(fields, "apis")
 		}
 		if prod.AuthType != auth {
+			fields = append(fields, catalog.FieldChange{Field: "auth_type", Old: prod.AuthType, New: auth})
 			prod.AuthType = auth
-			fields = append(fields, "auth_type")
 		}
 		action := settle(&prod.Item, &prod.History, len(fields) > 0, now)
 		pl.record(action, catalog.KindProduct, &prod, nil, fields)
@@ -390,8 +399,8 @@ func (pl *Changeset) planPlans(kept []retrieved, local []catalog.Plan, now time.
 		plan := local[i]
 		fields := retarget(&plan.PolicyID, &plan.PolicyMID, id, pol.MID, nil)
 		if plan.Name != pol.Name {
+			fields = append(fields, catalog.FieldChange{Field: "name", Old: plan.Name, New: pol.Name})
 			plan.Name = pol.Name
-			fields = append(fields, "name")
 		}
 		fields = append(fields, limitChanges(plan.Limits, limits)...)
 		plan.Limits = limits
@@ -410,29 +419,20 @@ func (pl *Changeset) planPlans(kept []retrieved, local []catalog.Plan, now time.
 
 // limitChanges names every limit that differs: all of them count, so a
 // change of only key_expires_in is not missed (a reference portal bug).
-func limitChanges(a, b catalog.Limits) []string {
-	var f []string
-	if a.Rate != b.Rate {
-		f = append(f, "rate")
+func limitChanges(a, b catalog.Limits) []catalog.FieldChange {
+	var f []catalog.FieldChange
+	add := func(field string, was, now any) {
+		if was != now {
+			f = append(f, catalog.FieldChange{Field: field, Old: was, New: now})
+		}
 	}
-	if a.Per != b.Per {
-		f = append(f, "per")
-	}
-	if a.QuotaMax != b.QuotaMax {
-		f = append(f, "quota_max")
-	}
-	if a.QuotaRenewalRate != b.QuotaRenewalRate {
-		f = append(f, "quota_renewal_rate")
-	}
-	if a.ThrottleInterval != b.ThrottleInterval {
-		f = append(f, "throttle_interval")
-	}
-	if a.ThrottleRetryLimit != b.ThrottleRetryLimit {
-		f = append(f, "throttle_retry_limit")
-	}
-	if a.KeyExpiresIn != b.KeyExpiresIn {
-		f = append(f, "key_expires_in")
-	}
+	add("rate", a.Rate, b.Rate)
+	add("per", a.Per, b.Per)
+	add("quota_max", a.QuotaMax, b.QuotaMax)
+	add("quota_renewal_rate", a.QuotaRenewalRate, b.QuotaRenewalRate)
+	add("throttle_interval", a.ThrottleInterval, b.ThrottleInterval)
+	add("throttle_retry_limit", a.ThrottleRetryLimit, b.ThrottleRetryLimit)
+	add("key_expires_in", a.KeyExpiresIn, b.KeyExpiresIn)
 	return f
 }
 
@@ -443,7 +443,7 @@ func (pl *Changeset) Result() catalog.SyncResult {
 		Products: pl.Products, Plans: pl.Plans, Skipped: pl.Skipped, Changes: make([]catalog.Change, 0, len(pl.Changes)),
 	}
 	for _, c := range pl.Changes {
-		ch := catalog.Change{Action: c.Action, Kind: c.Kind}
+		ch := catalog.Change{Action: c.Action, Kind: c.Kind, Fields: c.Fields}
 		var id uint64
 		if c.Product != nil {
 			id, ch.PolicyID, ch.Name = c.Product.ID, c.Product.PolicyID, c.Product.Name

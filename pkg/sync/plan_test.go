@@ -121,7 +121,8 @@ func TestLifecycle(t *testing.T) {
 		{"Dashboard fields updated, local fields kept", []dashboard.Policy{with(access("a", "api1", "api2"), func(p *dashboard.Policy) { p.Name = "renamed" })}, Local{Products: []catalog.Product{localProduct}}, func(t *testing.T, pl *Changeset) {
 			c := pl.Changes[0]
 			if c.Action != catalog.ActionUpdate || c.Product.Name != "renamed" || len(c.Product.APIs) != 2 || c.Product.DisplayName != "Shown" ||
-				c.Product.Description != "kept" || !c.Product.Published || !reflect.DeepEqual(c.Fields, []string{"name", "apis"}) {
+				c.Product.Description != "kept" || !c.Product.Published || !reflect.DeepEqual(c.Fields, []catalog.FieldChange{
+				{Field: "name", Old: "access a", New: "renamed"}, {Field: "apis", Old: []string{"api1"}, New: []string{"api1", "api2"}}}) {
 				t.Fatalf("%+v %v", c.Product, c.Fields)
 			}
 		}},
@@ -155,7 +156,7 @@ func TestLifecycle(t *testing.T) {
 			}
 		}},
 		{"every limit is compared: key expiry alone", []dashboard.Policy{with(limit("b", 10, 1), func(p *dashboard.Policy) { p.KeyExpiresIn = 3600 })}, Local{Plans: []catalog.Plan{localPlan}}, func(t *testing.T, pl *Changeset) {
-			if pl.Plans.Updated != 1 || !reflect.DeepEqual(pl.Changes[0].Fields, []string{"key_expires_in"}) || pl.Changes[0].Plan.KeyExpiresIn != 3600 {
+			if pl.Plans.Updated != 1 || !reflect.DeepEqual(pl.Changes[0].Fields, []catalog.FieldChange{{Field: "key_expires_in", Old: int64(0), New: int64(3600)}}) || pl.Changes[0].Plan.KeyExpiresIn != 3600 {
 				t.Fatalf("%+v", pl.Changes)
 			}
 		}},

@@ -57,7 +57,7 @@ func NewMetrics(instance string) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
 		}, []string{"provider"}),
 		items: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "tykportal_catalog_items", Help: "Products and plans by provider, kind and state.",
+			Name: "tykportal_catalog_items", Help: "Products and plans by provider, kind and state: published, unpublished (both visible) or hidden; the states do not overlap.",
 		}, []string{"provider", "kind", "state"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tykportal_last_success_timestamp_seconds", Help: "Unix time of the provider's last successful sync.",
@@ -104,15 +104,36 @@ func (m *Metrics) ObserveDeferred(r catalog.SyncResult) {
 	m.owners[r.Provider] = o
 }
 
-// CatalogCounts are one kind's items of a provider by state.
-type CatalogCounts struct{ Visible, Hidden, Published int }
+// CatalogCounts are one kind's items of a provider by state. The states do
+// not overlap, so their sum is the number of items: published (visible and
+// published), unpublished (visible, not published), hidden.
+type CatalogCounts struct{ Published, Unpublished, Hidden int }
+
+// Count adds one item in its state.
+func (c *CatalogCounts) Count(hidden, published bool) {
+	switch {
+	case hidden:
+		c.Hidden++
+	case published:
+		c.Published++
+	default:
+		c.Unpublished++
+	}
+}
+
+// Catalogue item states, the values of tykportal_catalog_items' state label.
+const (
+	StatePublished   = "published"
+	StateUnpublished = "unpublished"
+	StateHidden      = "hidden"
+)
 
 // SetCatalog sets the catalogue gauges of a provider.
 func (m *Metrics) SetCatalog(provider string, products, plans CatalogCounts) {
 	for kind, c := range map[string]CatalogCounts{catalog.KindProduct: products, catalog.KindPlan: plans} {
-		m.items.WithLabelValues(provider, kind, "visible").Set(float64(c.Visible))
-		m.items.WithLabelValues(provider, kind, "hidden").Set(float64(c.Hidden))
-		m.items.WithLabelValues(provider, kind, "published").Set(float64(c.Published))
+		m.items.WithLabelValues(provider, kind, StatePublished).Set(float64(c.Published))
+		m.items.WithLabelValues(provider, kind, StateUnpublished).Set(float64(c.Unpublished))
+		m.items.WithLabelValues(provider, kind, StateHidden).Set(float64(c.Hidden))
 	}
 }
 

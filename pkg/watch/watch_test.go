@@ -342,7 +342,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	m.Observe(catalog.SyncResult{Provider: "a", Status: catalog.SyncFailed, DurationMS: 20})
 	m.Observe(catalog.SyncResult{Provider: "b", Status: catalog.SyncOK, DurationMS: 40, StartedAt: time.Unix(1700000000, 0)})
-	m.SetCatalog("b", CatalogCounts{Visible: 3, Hidden: 1, Published: 2}, CatalogCounts{Visible: 2})
+	m.SetCatalog("b", CatalogCounts{Published: 2, Unpublished: 1, Hidden: 1}, CatalogCounts{Unpublished: 2})
 	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"a":"failed"`) {
 		t.Fatalf("one failing: %d %s", code, body)
 	}
@@ -359,6 +359,9 @@ func TestHealthAndMetrics(t *testing.T) {
 		`tykportal_syncs_total{provider="b",status="ok"} 1`,
 		`tykportal_sync_duration_seconds_count{provider="b"} 2`,
 		`tykportal_catalog_items{kind="product",provider="b",state="hidden"} 1`,
+		`tykportal_catalog_items{kind="product",provider="b",state="published"} 2`,
+		`tykportal_catalog_items{kind="product",provider="b",state="unpublished"} 1`,
+		`tykportal_catalog_items{kind="plan",provider="b",state="unpublished"} 2`,
 		`tykportal_last_success_timestamp_seconds{provider="b"} 1.7e+09`,
 	} {
 		if !strings.Contains(metrics, want) {
