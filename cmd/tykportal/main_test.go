@@ -514,7 +514,7 @@ func (r *simRegistry) get(ts *testscript.TestScript, name string) *simInstance {
 	return s
 }
 
-// sim start NAME [bundled] [legacy] [pagesize=N] [latency=D] [nousersme] [noseed] [nodeletebyhash] [tls]
+// sim start NAME [bundled] [legacy] [pagesize=N] [latency=D] [nousersme] [usersme401] [noseed] [nodeletebyhash] [tls]
 //
 //	starts a Dashboard simulator on 127.0.0.1 and sets $NAME_URL.
 //
@@ -558,6 +558,8 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 				opts.PageSize, opts.Seed = 10, 1
 			case "nousersme":
 				opts.UsersMe = false
+			case "usersme401":
+				opts.UsersMeUnauthorized = true
 			case "nodeletebyhash":
 				opts.DeleteByHash = false
 			case "noseed":

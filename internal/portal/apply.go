@@ -222,6 +222,9 @@ func (s *Service) applyUpdate(ctx context.Context, pp *ProviderPlan, st *itemSte
 	if err != nil && st.remote {
 		return fmt.Errorf("the policy was updated in the Dashboard, but saving locally failed: %w; run the apply again to finish", err)
 	}
+	if err == nil && st.remote {
+		s.propagateCombined(ctx, pp.c, pp.p.Name, st.kind, pol)
+	}
 	return err
 }
 

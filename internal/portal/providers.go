@@ -464,6 +464,9 @@ func (s *Service) checkConnection(ctx context.Context, p *provider.Provider, sec
 		s.warn("provider %q: could not read the Dashboard user (%v); run `tykportal provider test %s`", p.Name, err, p.Name)
 		return nil
 	}
+	if user.Via == dashboard.UserViaList {
+		s.warn("provider %q: read the Dashboard user from %s (%s: %s)", p.Name, dashboard.UserViaList, dashboard.UserViaMe, user.ViaReason)
+	}
 	switch {
 	case p.OrgID == "":
 		p.OrgID = user.OrgID

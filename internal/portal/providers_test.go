@@ -68,6 +68,9 @@ var (
 	userFault500     = &fault{"GET", "/api/users/me", dashboardtest.Fault{Status: 500}}
 	userFault403     = &fault{"GET", "/api/users/me", dashboardtest.Fault{Status: 403}}
 	userFaultGarbage = &fault{"GET", "/api/users/me", dashboardtest.Fault{Garbage: true}}
+	// A Dashboard that wants a session cookie on /api/users/me (its spec
+	// says so) answers the API secret alone 401 there.
+	userFault401 = &fault{"GET", "/api/users/me", dashboardtest.Fault{Status: 401}}
 )
 
 func wantError(t *testing.T, err error, text string, code catalog.Code) {
@@ -122,6 +125,8 @@ func TestAddProvider(t *testing.T) {
 		{name: "skip-check saves an unchecked secret, org id left out", secret: "wrong-secret", skipCheck: true, wantAsked: true, wantOrg: "", wantSource: "keyring"},
 		{name: "403: the user is unreadable, the secret accepted: saved with a warning", secret: "demo-no-users-key-org1", fault: userFault403,
 			wantAsked: true, wantOrg: "", wantSource: "keyring", wantWarn: "could not read the Dashboard user"},
+		{name: "401 on /api/users/me: the user is read from /api/users, and that is said", fault: userFault401,
+			wantAsked: true, wantOrg: seedOrg, wantSource: "keyring", wantWarn: "read the Dashboard user from /api/users (/api/users/me: it answered 401"},
 		{name: "TLS verification off is warned about", insecure: true, wantAsked: true, wantOrg: seedOrg, wantSource: "keyring", wantWarn: "TLS certificate verification is off"},
 
 		{name: "401: a wrong secret", secret: "wrong-secret", wantAsked: true,
@@ -496,10 +501,16 @@ func TestTestProvider(t *testing.T) {
 		{name: "admin", wantOK: true, want: []check{{"reachable", "pass", ""}, {"tls", "warn", "plain http"}, {"secret", "pass", ""},
 			{"org", "pass", seedOrg}, {"permissions", "pass", "admin"}, {"policies_matching_tags", "pass", "of 19 policies carry one of the tags portal"},
 			{"interrupted_operations", "pass", "none"}}},
-		{name: "the portal user", secret: "demo-portal-key-org1", wantOK: true, want: []check{{"permissions", "pass", "apis, certs, keys, policies (write)"}}},
+		{name: "the portal user", secret: "demo-portal-key-org1", wantOK: true, want: []check{{"permissions", "pass", "apis, certs, keys, oauth, policies (write)"}}},
 		{name: "401: a wrong secret", secret: "wrong-secret", want: []check{{"secret", "fail", "refused the secret (401)"}, {"permissions", "fail", "not checked: secret failed"}},
 			failed: `provider "prod" failed the checks: secret, org, permissions, policies_matching_tags (details above)`},
 		{name: "403: no apis", secret: "demo-no-apis-key-org1", want: []check{{"permissions", "fail", "lacks: apis (write)"}}, failed: "failed the checks: permissions ("},
+		{name: "no oauth (the OAuth client endpoints) alone is a warning", secret: "demo-no-oauth-key-org1", wantOK: true,
+			want: []check{{"permissions", "warn", "lacks: oauth (write), which OAuth 2.0 products' credentials"}}},
+		{name: "a group member with no permissions of its own is no admin", secret: "demo-group-key-org1",
+			want: []check{{"permissions", "fail", "it is in user group 5fd0a1b2c3d4e5f601234567 and lists no permissions of its own"}}},
+		{name: "401 on /api/users/me is no verdict on the secret", fault: userFault401, wantOK: true,
+			want: []check{{"secret", "pass", "the user was read from /api/users (/api/users/me: it answered 401"}, {"org", "pass", seedOrg}, {"permissions", "pass", "admin"}}},
 		{name: "403: no certs", secret: "demo-no-certs-key-org1", want: []check{{"permissions", "fail", "lacks: certs (write)"}}},
 		{name: "403: no keys", secret: "demo-no-keys-key-org1", want: []check{{"permissions", "fail", "lacks: keys (write)"}}},
 		{name: "403: no analytics", secret: "demo-no-analytics-key-org1", want: []check{{"permissions", "fail", "lacks: analytics (read)"}}},
