@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tykportal/tykportal/pkg/internal/filelock"
 	"os"
 	"path/filepath"
 	"time"
 )
-
-// errLockHeld: another process holds the file store's lock.
-var errLockHeld = errors.New("held by another process")
 
 // ErrFileBusy: the file store's lock was not free within LockTimeout.
 var ErrFileBusy = errors.New("the secret file is being changed by another tykportal process")
@@ -44,11 +42,11 @@ func (f *File) lock(ctx context.Context) (unlock func(), err error) {
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		err := lockFile(lf)
+		err := filelock.TryLock(lf)
 		if err == nil {
-			return func() { unlockFile(lf); lf.Close() }, nil
+			return func() { filelock.Unlock(lf); lf.Close() }, nil
 		}
-		if !errors.Is(err, errLockHeld) {
+		if !errors.Is(err, filelock.ErrHeld) {
 			lf.Close()
 			return nil, fmt.Errorf("lock the secret file %s: %w", path, err)
 		}

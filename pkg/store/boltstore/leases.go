@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tykportal/tykportal/pkg/internal/filelock"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,7 @@ func (l Leases) Acquire(ctx context.Context, provider, instance string, wait tim
 	}
 	return store.PollLease(ctx, wait, func() (store.Lease, error) {
 		f, err := tryLock(path, instance)
-		if errors.Is(err, errHeld) {
+		if errors.Is(err, filelock.ErrHeld) {
 			b := &store.BusyError{Provider: provider}
 			b.Holder, b.Since = readHolder(path)
 			return nil, b
@@ -49,9 +50,6 @@ type fileLease struct{ f *os.File }
 
 func (l fileLease) Release() { unlock(l.f) }
 
-// errHeld: another process holds the lock.
-var errHeld = errors.New("held by another process")
-
 // tryLock opens path (0600) and takes its exclusive lock without waiting,
 // then records who holds it.
 func tryLock(path, instance string) (*os.File, error) {
@@ -59,7 +57,7 @@ func tryLock(path, instance string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := lockFile(f); err != nil {
+	if err := filelock.TryLock(f); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -70,7 +68,7 @@ func tryLock(path, instance string) (*os.File, error) {
 }
 
 func unlock(f *os.File) {
-	unlockFile(f)
+	filelock.Unlock(f)
 	f.Close()
 }
 
@@ -96,7 +94,7 @@ var ErrWatched = catalog.NewError(catalog.CodeInUse, "another tykportal watch ow
 func LockWatch(path, instance string) (release func(), err error) {
 	lockPath := path + ".watch.lock"
 	f, err := tryLock(lockPath, instance)
-	if errors.Is(err, errHeld) {
+	if errors.Is(err, filelock.ErrHeld) {
 		holder, since := readHolder(lockPath)
 		who := "another process"
 		if holder != "" {

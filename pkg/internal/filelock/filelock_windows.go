@@ -1,6 +1,6 @@
 //go:build windows
 
-package secret
+package filelock
 
 import (
 	"errors"
@@ -9,15 +9,17 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-func lockFile(f *os.File) error {
+// TryLock takes f's exclusive lock, or fails at once with ErrHeld.
+func TryLock(f *os.File) error {
 	ol := new(windows.Overlapped)
 	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
-		return errLockHeld
+		return ErrHeld
 	}
 	return err
 }
 
-func unlockFile(f *os.File) {
+// Unlock releases f's lock.
+func Unlock(f *os.File) {
 	_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped))
 }
