@@ -544,22 +544,16 @@ func planFields(pol *dashboard.Policy, st *itemStep) []FieldChange {
 }
 
 func limitFields(old, new catalog.Limits, all bool) []FieldChange {
-	o, n := old.Normalized(), new.Normalized()
 	var f []FieldChange
-	add := func(name string, a, b any) {
-		if all {
-			f = append(f, FieldChange{name, nil, b})
-		} else if a != b {
-			f = append(f, FieldChange{name, a, b})
+	if all {
+		for _, l := range new.Normalized().Named() {
+			f = append(f, FieldChange{Field: l.Name, New: l.Value})
 		}
+		return f
 	}
-	add("rate", o.Rate, n.Rate)
-	add("per", o.Per, n.Per)
-	add("quota_max", o.QuotaMax, n.QuotaMax)
-	add("quota_renewal_rate", o.QuotaRenewalRate, n.QuotaRenewalRate)
-	add("throttle_interval", o.ThrottleInterval, n.ThrottleInterval)
-	add("throttle_retry_limit", o.ThrottleRetryLimit, n.ThrottleRetryLimit)
-	add("key_expires_in", o.KeyExpiresIn, n.KeyExpiresIn)
+	for _, c := range catalog.LimitChanges(old.Normalized(), new.Normalized()) {
+		f = append(f, FieldChange{Field: c.Field, Old: c.Old, New: c.New})
+	}
 	return f
 }
 

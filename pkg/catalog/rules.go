@@ -111,6 +111,35 @@ type Limits struct {
 	KeyExpiresIn       int64   `json:"key_expires_in"`
 }
 
+// NamedLimit is one limit by its JSON name.
+type NamedLimit struct {
+	Name  string
+	Value any
+}
+
+// Named lists the limits by their JSON names, always in the same order:
+// every place that compares or shows limits goes through one list, so a
+// new limit cannot be forgotten in one of them.
+func (l Limits) Named() []NamedLimit {
+	return []NamedLimit{
+		{"rate", l.Rate}, {"per", l.Per}, {"quota_max", l.QuotaMax}, {"quota_renewal_rate", l.QuotaRenewalRate},
+		{"throttle_interval", l.ThrottleInterval}, {"throttle_retry_limit", l.ThrottleRetryLimit}, {"key_expires_in", l.KeyExpiresIn},
+	}
+}
+
+// LimitChanges lists every limit that differs from old to new, each with
+// both values.
+func LimitChanges(old, new Limits) []FieldChange {
+	var out []FieldChange
+	o, n := old.Named(), new.Named()
+	for i := range o {
+		if o[i].Value != n[i].Value {
+			out = append(out, FieldChange{Field: o[i].Name, Old: o[i].Value, New: n[i].Value})
+		}
+	}
+	return out
+}
+
 // HasRate reports whether the limits set a rate (a number or unlimited).
 func (l Limits) HasRate() bool { return l.Rate != 0 }
 

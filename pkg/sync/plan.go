@@ -402,7 +402,9 @@ func (pl *Changeset) planPlans(kept []retrieved, local []catalog.Plan, now time.
 			fields = append(fields, catalog.FieldChange{Field: "name", Old: plan.Name, New: pol.Name})
 			plan.Name = pol.Name
 		}
-		fields = append(fields, limitChanges(plan.Limits, limits)...)
+		// Every limit counts, so a change of only key_expires_in is not
+		// missed (a reference portal bug).
+		fields = append(fields, catalog.LimitChanges(plan.Limits, limits)...)
 		plan.Limits = limits
 		action := settle(&plan.Item, &plan.History, len(fields) > 0, now)
 		pl.record(action, catalog.KindPlan, nil, &plan, fields)
@@ -415,25 +417,6 @@ func (pl *Changeset) planPlans(kept []retrieved, local []catalog.Plan, now time.
 		hide(&plan.Item, &plan.History, now)
 		pl.record(catalog.ActionHide, catalog.KindPlan, nil, &plan, nil)
 	}
-}
-
-// limitChanges names every limit that differs: all of them count, so a
-// change of only key_expires_in is not missed (a reference portal bug).
-func limitChanges(a, b catalog.Limits) []catalog.FieldChange {
-	var f []catalog.FieldChange
-	add := func(field string, was, now any) {
-		if was != now {
-			f = append(f, catalog.FieldChange{Field: field, Old: was, New: now})
-		}
-	}
-	add("rate", a.Rate, b.Rate)
-	add("per", a.Per, b.Per)
-	add("quota_max", a.QuotaMax, b.QuotaMax)
-	add("quota_renewal_rate", a.QuotaRenewalRate, b.QuotaRenewalRate)
-	add("throttle_interval", a.ThrottleInterval, b.ThrottleInterval)
-	add("throttle_retry_limit", a.ThrottleRetryLimit, b.ThrottleRetryLimit)
-	add("key_expires_in", a.KeyExpiresIn, b.KeyExpiresIn)
-	return f
 }
 
 // Result is the plan as a sync result (ids of creates are filled by Apply).
