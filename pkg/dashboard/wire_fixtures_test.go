@@ -219,9 +219,15 @@ func TestWireErrors(t *testing.T) {
 		{"403 permission", wiretest.Route{Method: "GET", Path: "/api/portal/policies", Status: 403, File: "error_403_policies.json"},
 			func(c *dashboard.Client) error { _, err := c.ListPolicies(context.Background()); return err }, "", dashboard.ErrForbidden, "policies"},
 		{"403 malformed body is a rejection", wiretest.Route{Method: "POST", Path: "/api/portal/policies", Status: 403, File: "error_403_malformed.json"},
-			func(c *dashboard.Client) error { _, err := c.CreatePolicy(context.Background(), &dashboard.Policy{Name: "x"}); return err }, "", dashboard.ErrRejected, ""},
+			func(c *dashboard.Client) error {
+				_, err := c.CreatePolicy(context.Background(), &dashboard.Policy{Name: "x"})
+				return err
+			}, "", dashboard.ErrRejected, ""},
 		{"400 duplicate name", wiretest.Route{Method: "POST", Path: "/api/portal/policies", Status: 400, File: "policy_400_duplicate_name.json"},
-			func(c *dashboard.Client) error { _, err := c.CreatePolicy(context.Background(), &dashboard.Policy{Name: "x"}); return err }, "", dashboard.ErrRejected, ""},
+			func(c *dashboard.Client) error {
+				_, err := c.CreatePolicy(context.Background(), &dashboard.Policy{Name: "x"})
+				return err
+			}, "", dashboard.ErrRejected, ""},
 		{"400 invalid id", wiretest.Route{Method: "GET", Path: "/api/portal/policies/*", Status: 400, File: "policy_400_invalid_id.json"}, getPolicy, "", dashboard.ErrRejected, ""},
 		{"404 policy", wiretest.Route{Method: "GET", Path: "/api/portal/policies/*", Status: 404, File: "policy_404.json"}, getPolicy, "", dashboard.ErrNotFound, ""},
 		{"404 policy delete", wiretest.Route{Method: "DELETE", Path: "/api/portal/policies/*", Status: 404, File: "policy_delete_404.json"},
@@ -234,7 +240,10 @@ func TestWireErrors(t *testing.T) {
 				return err
 			}, "", dashboard.ErrNotFound, ""},
 		{"400 oauth api reference", wiretest.Route{Method: "GET", Path: "/api/apis/oauth/*", Status: 400, File: "oauth_400_api.json"},
-			func(c *dashboard.Client) error { _, err := c.ListOAuthClients(context.Background(), "nope"); return err }, "", dashboard.ErrRejected, ""},
+			func(c *dashboard.Client) error {
+				_, err := c.ListOAuthClients(context.Background(), "nope")
+				return err
+			}, "", dashboard.ErrRejected, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
