@@ -32,7 +32,7 @@ func ValueDiff(want, got any) []string {
 // or added, or a value of another JSON kind (null, bool, number, string,
 // object, array). Array items are compared with want's item at the same
 // index, or its last one. allow, if set, excuses a path (as ValueDiff
-// writes them, with array indexes as [*]).
+// writes them: $.a.b[2].c).
 func ShapeDiff(want, got any, allow func(path string) bool) []string {
 	var out []string
 	walk("$", want, got, true, func(p, msg string) {
@@ -92,7 +92,7 @@ func walk(path string, want, got any, shape bool, report func(path, msg string))
 				return
 			}
 			for i, gv := range g {
-				walk(path+"[*]", w[min(i, len(w)-1)], gv, shape, report)
+				walk(fmt.Sprintf("%s[%d]", path, i), w[min(i, len(w)-1)], gv, shape, report)
 			}
 			return
 		}

@@ -18,7 +18,7 @@ func TestDiffs(t *testing.T) {
 		{"other value, same kind", `{"a":"x"}`, `{"a":"y"}`, []string{"$.a: y where x is wanted"}, nil},
 		{"other kind", `{"a":"1"}`, `{"a":1}`, []string{"$.a: number where string is wanted"}, []string{"$.a: number where string is wanted"}},
 		{"null vs object", `{"l":{"rate":1}}`, `{"l":null}`, []string{"$.l: null where object is wanted"}, []string{"$.l: null where object is wanted"}},
-		{"array items", `[{"a":1},{"a":2}]`, `[{"a":3},{"a":4},{"b":5}]`, []string{"$: 3 items where 2 are wanted"}, []string{"$[*].a: missing", "$[*].b: not expected"}},
+		{"array items", `[{"a":1},{"a":2}]`, `[{"a":3},{"a":4},{"b":5}]`, []string{"$: 3 items where 2 are wanted"}, []string{"$[2].a: missing", "$[2].b: not expected"}},
 		{"items where none", `{"x":[]}`, `{"x":[1]}`, []string{"$.x: 1 items where 0 are wanted"}, []string{"$.x[*]: items where an empty list is wanted"}},
 	}
 	for _, tt := range tests {
