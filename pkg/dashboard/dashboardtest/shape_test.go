@@ -211,7 +211,7 @@ func TestCreatedPolicyShape(t *testing.T) {
 		"active": true, "hmac_enabled": false, "is_inactive": false, "key_expires_in": 2.592e+06, "max_query_depth": -1,
 		"meta_data": map[string]any{"email": "itachi@tyk.io", "user_type": "mobile_user"}, "name": "Sample policy",
 		"partitions": map[string]any{"acl": true, "complexity": false, "per_api": false, "quota": true, "rate_limit": true},
-		"per": 60, "quota_max": 10000, "quota_renewal_rate": 3600, "rate": 1000, "tags": []any{"security"},
+		"per":        60, "quota_max": 10000, "quota_renewal_rate": 3600, "rate": 1000, "tags": []any{"security"},
 		"throttle_interval": 10, "throttle_retry_limit": 10,
 	}
 	code, ar, raw := do(t, "POST", s.URL+"/api/portal/policies", key, create)
