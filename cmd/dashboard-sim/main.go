@@ -37,6 +37,7 @@ func run() error {
 	genOrg := flag.String("generate-org", "5fd08e0f69710900018bc195", "org of generated data")
 	seed := flag.Int64("seed", 1, "seed of generated data and ids")
 	urlFile := flag.String("url-file", "", "write the base URL to this file once listening")
+	usersMe401 := flag.Bool("users-me-401", false, "answer /api/users/me 401, as a Dashboard that wants a session cookie there does")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*addr)
@@ -48,6 +49,7 @@ func run() error {
 	}
 	opts := dashboardtest.Defaults()
 	opts.PageSize, opts.Legacy, opts.Latency, opts.Seed = *pageSize, *legacy, *latency, *seed
+	opts.UsersMeUnauthorized = *usersMe401
 	sim := dashboardtest.New(opts)
 	if *data != "" {
 		if err := sim.LoadDir(*data); err != nil {

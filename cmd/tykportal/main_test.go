@@ -516,7 +516,7 @@ func (r *simRegistry) get(ts *testscript.TestScript, name string) *simInstance {
 	return s
 }
 
-// sim start NAME [bundled] [legacy] [pagesize=N] [latency=D] [nousersme] [noseed] [nodeletebyhash] [tls]
+// sim start NAME [bundled] [legacy] [pagesize=N] [latency=D] [nousersme] [usersme401] [noseed] [nodeletebyhash] [tls]
 //
 //	starts a Dashboard simulator on 127.0.0.1 and sets $NAME_URL.
 //
@@ -560,6 +560,8 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 				opts.PageSize, opts.Seed = 10, 1
 			case "nousersme":
 				opts.UsersMe = false
+			case "usersme401":
+				opts.UsersMeUnauthorized = true
 			case "nodeletebyhash":
 				opts.DeleteByHash = false
 			case "noseed":
@@ -658,6 +660,15 @@ func (r *simRegistry) cmd(ts *testscript.TestScript, neg bool, args []string) {
 			f.Status = 429
 			f.RetryAfter, err = strconv.Atoi(val)
 			ts.Check(err)
+		case "claimpages": // a hostile Dashboard (dashboardtest/hostile.go)
+			f.ClaimPages, err = strconv.Atoi(val)
+			ts.Check(err)
+		case "shortpage":
+			f.ShortPage = val
+		case "echosecret":
+			f.EchoSecret, f.Status = val, 400
+		case "endless":
+			f.Endless = val
 		default:
 			ts.Fatalf("sim fault: unknown kind %q", kind)
 		}

@@ -215,9 +215,10 @@ func (a *App) startCPUProfile() error {
 	if a.CPUProfile == "" {
 		return nil
 	}
-	f, err := os.OpenFile(a.CPUProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	state, _ := a.dbPath()
+	f, err := openProfile(a.CPUProfile, state)
 	if err != nil {
-		return usageErrorf("--cpuprofile: cannot write the CPU profile: %v", err)
+		return usageErrorf("--cpuprofile: %v", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()

@@ -63,7 +63,13 @@ func newCredIssueCmd(a *App, runF func(context.Context, portal.IssueOptions) err
 	cmd := &cobra.Command{
 		Use:   "issue --product ID --plan ID --consumer EMAIL [--alias A]",
 		Short: "Issue a key (or OAuth client) combining a product and a plan",
-		Args:  cobra.NoArgs,
+		Long: `Issue creates a key with the product's and the plan's policies applied, or, for an
+OAuth 2.0 product, an OAuth client. An OAuth client names one policy only, so it is bound
+to the product and plan's combined policy (the product's access rights and the plan's
+limits, tagged tykportal-oauth-combined): created by the first issue of the pair, reused
+by the next, deleted when its last client is revoked. The key or client secret is printed
+once and never stored.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if productArg == "" || planArg == "" {
 				return usageErrorf("--product and --plan are required")

@@ -14,9 +14,9 @@ import (
 func (a *App) dbCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "db",
-		Short: "Manage the state backend: schema migrations, copies between backends",
+		Short: "Manage the state backend: schema migrations, copies between backends, backups",
 	}
-	cmd.AddCommand(newDBMigrateCmd(a), newDBCopyCmd(a, nil))
+	cmd.AddCommand(newDBMigrateCmd(a), newDBCopyCmd(a, nil), newDBBackupCmd(a))
 	return cmd
 }
 
@@ -100,4 +100,46 @@ func records(s []store.Summary) int {
 		n += k.Records
 	}
 	return n
+}
+
+func newDBBackupCmd(a *App) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "backup FILE [--force]",
+		Short: "Write a verified, consistent copy of the state to FILE (a bbolt file)",
+		Long: `backup copies the state (--db / TYKPORTAL_DB) to FILE as one read transaction sees it, so
+a write committed meanwhile is in the copy whole or not at all (on a bbolt file, reading
+commands run meanwhile and a writing one waits for the copy, as for any reader). The copy is written beside FILE, synced, opened and checked (bbolt's consistency
+check, and every kind's records summed against the source's), and only then renamed to FILE.
+A damaged state file is refused and nothing is written.
+
+A bbolt state file is copied page for page: restore it with cp FILE STATE_FILE while no
+tykportal runs. A PostgreSQL catalogue is exported into a new bbolt file, as db copy does:
+restore it with tykportal db copy --from FILE --to URL --force (pg_dump stays the database's
+own backup). An existing FILE is replaced only with --force; the state file itself never.
+Secrets are not in the state and are not in the backup.`,
+		Example: `  tykportal db backup ~/backups/tykportal-$(date +%F).db`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			location, err := a.dbPath()
+			if err != nil {
+				return err
+			}
+			res, err := portal.Backup(cmd.Context(), a.openStore, location, args[0], force)
+			if err != nil {
+				return err
+			}
+			a.info("Backed up the %s state %s to %s (%d records, %d bytes); verified. Restore it with: %s",
+				res.Backend, res.Location, res.File, records(res.Records), res.Bytes, res.Restore)
+			return a.printer().Print(res, func() output.Table {
+				t := output.Table{Header: []string{"kind", "records", "sequence", "checksum"}}
+				for _, s := range res.Records {
+					t.Rows = append(t.Rows, []string{string(s.Kind), fmt.Sprint(s.Records), fmt.Sprint(s.Sequence), s.Checksum[:16]})
+				}
+				return t
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing FILE")
+	return cmd
 }

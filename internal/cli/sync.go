@@ -62,6 +62,9 @@ the skipped policies with their reasons.
 			if len(results) == 0 && a.format == output.FormatTable {
 				a.info("%s", providersHint)
 			}
+			for _, m := range a.service().NothingImported(cmd.Context(), results) {
+				a.warn("%s", m)
+			}
 			return portal.FailedSyncs(results)
 		},
 	}

@@ -107,6 +107,14 @@ func (s *Service) applyProvider(ctx context.Context, pp *ProviderPlan, pl *Plan,
 			if _, err := repo.GetProvider(tx, pp.p.Name); err == nil {
 				return nil
 			}
+			// Checked in the saving transaction, as provider add does.
+			existing, err := repo.ListProviders(tx)
+			if err != nil {
+				return err
+			}
+			if err := nameFree(existing, pp.p.Name); err != nil {
+				return err
+			}
 			return repo.PutProvider(tx, pp.p)
 		})
 		mark([]int{0}, err)
@@ -213,6 +221,9 @@ func (s *Service) applyUpdate(ctx context.Context, pp *ProviderPlan, st *itemSte
 	})
 	if err != nil && st.remote {
 		return fmt.Errorf("the policy was updated in the Dashboard, but saving locally failed: %w; run the apply again to finish", err)
+	}
+	if err == nil && st.remote {
+		s.propagateCombined(ctx, pp.c, pp.p.Name, st.kind, pol)
 	}
 	return err
 }

@@ -417,6 +417,31 @@ func TestApplyPromotionMapsByListenPath(t *testing.T) {
 	}
 }
 
+// A document's provider whose name shares a secret variable with a saved
+// provider's (oth-er, oth_er) is refused before anything changes, as
+// provider add refuses it; the same name is the saved provider itself.
+func TestApplyRefusesANameSharingASecretVariable(t *testing.T) {
+	f := syncedFixture(t)
+	f.withProvider("oth-er")
+	ctx := context.Background()
+	doc := exported(t, f)
+	doc.Providers[0].Name = "oth_er"
+	f.secrets.env = adminKey
+	before := f.stateBytes()
+	for _, dry := range []bool{true, false} {
+		var err error
+		if dry {
+			_, err = f.svc.Diff(ctx, ApplyOptions{File: "cat.yaml", Doc: doc})
+		} else {
+			_, err = f.svc.Apply(ctx, ApplyOptions{File: "cat.yaml", Doc: doc})
+		}
+		wantError(t, err, "would share the variable TYKPORTAL_SECRET_OTH_ER", catalog.CodeInvalid)
+	}
+	if f.stateBytes() != before {
+		t.Error("a refused apply changed the state")
+	}
+}
+
 // reports keeps each subject's reports in order.
 type reports map[string][]string
 

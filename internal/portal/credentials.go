@@ -133,20 +133,11 @@ func (s *Service) IssueCredential(ctx context.Context, o IssueOptions) (Issued, 
 		return created{What: "key with hash " + key.KeyHash, Undo: func(ctx context.Context) error { return c.DeleteKey(ctx, key.KeyHash) }}, nil
 	}
 	if catalog.IsOAuth(prod) {
-		op.Object = catalog.ObjectOAuthClient
 		ic.Kind, ic.APIID = catalog.KindOAuthClient, prod.APIs[0].APIID
-		create = func(ctx context.Context, marker string) (created, error) {
-			client, err := c.CreateOAuthClient(ctx, ic.APIID, dashboard.OAuthClientRequest{
-				PolicyID: prod.PolicyID, RedirectURI: o.RedirectURI, Description: alias, MetaData: catalog.Mark(meta, marker),
-			})
-			if err != nil {
-				return created{}, fmt.Errorf("create OAuth client in provider %q: %w", p.Name, err)
-			}
-			ic.ClientID, ic.ClientSecret = client.ClientID, client.Secret
-			return created{What: "OAuth client " + client.ClientID, Undo: func(ctx context.Context) error {
-				return c.DeleteOAuthClient(ctx, ic.APIID, client.ClientID)
-			}}, nil
+		if err := s.issueOAuth(ctx, p, c, prod, plan, o.RedirectURI, meta, &ic); err != nil {
+			return Issued{}, err
 		}
+		return ic, nil
 	}
 
 	err = s.runJournaled(ctx, journaled{
@@ -302,6 +293,9 @@ func (s *Service) RevokeCredential(ctx context.Context, id uint64, confirm func(
 	if err != nil {
 		return fmt.Errorf("the key was deleted in the Dashboard, but marking credential %d revoked failed: %w", cv.ID, err)
 	}
+	if cv.Kind == catalog.KindOAuthClient && cv.PolicyMID != "" {
+		s.releaseCombined(ctx, c, cv.Credential)
+	}
 	return nil
 }
 
@@ -360,6 +354,9 @@ func (s *Service) RotateCredential(ctx context.Context, id uint64, recorded func
 	}
 	old, err := c.GetKey(ctx, cv.KeyHash)
 	if err != nil {
+		if errors.Is(err, dashboard.ErrRejected) {
+			err = fmt.Errorf("%w; a Dashboard with key hashing off refuses lookups by hash (?hashed=true): turn hash_keys on", err)
+		}
 		return Issued{}, remote(fmt.Errorf("read the current key of credential %d: %w", cv.ID, err))
 	}
 	req := keyRequest(prod, plan, cv.Alias, catalog.KeyMetaData(cv.Consumer, prod, plan), cv.ExpiresAt)

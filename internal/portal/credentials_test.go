@@ -388,7 +388,9 @@ func TestIssueCredentialFails(t *testing.T) {
 			setup: func(c *credFixture) {
 				c.sim.SetFault("POST", "/api/apis/oauth/accounts", 0, dashboardtest.Fault{Status: 500})
 			},
-			code: catalog.CodeRemoteFailed, err: "may have created the OAuth client anyway", ops: 1},
+			// The combined policy was made, the client may have been: both
+			// stay journaled for doctor.
+			code: catalog.CodeRemoteFailed, err: "may have created the OAuth client anyway", ops: 2},
 		{name: "OAuth: 400 on the create: journal cleared", opts: (*credFixture).oauthOpts,
 			setup: func(c *credFixture) {
 				c.sim.SetFault("POST", "/api/apis/oauth/accounts", 0, dashboardtest.Fault{Status: 400})
@@ -408,7 +410,8 @@ func TestIssueCredentialFails(t *testing.T) {
 			},
 			err: "could not be deleted again", ops: 1, keys: 1},
 		{name: "OAuth: local write fails after the create: client deleted again", opts: (*credFixture).oauthOpts,
-			setup: func(c *credFixture) { c.onWrite(2, func() error { return errors.New("disk full") }) },
+			// Writes: the combined policy's operation, the client's, the record.
+			setup: func(c *credFixture) { c.onWrite(3, func() error { return errors.New("disk full") }) },
 			err:   "(the OAuth client ", unchanged: true},
 		{name: "state in use during the save: key deleted again",
 			setup: func(c *credFixture) { c.heldDuringWrite(2) },
@@ -941,9 +944,11 @@ func TestRotateCredential(t *testing.T) {
 		cred := catalog.Credential{Provider: "prod", ProductID: c.id("prod/Payments Product"), PlanID: c.id("prod/Gold Plan"),
 			Consumer: "dev@example.com", Alias: "dev@example.com", Kind: catalog.KindKey, KeyHash: c.postKey(map[string]any{}), CreatedAt: c.svc.now()}
 		c.update(func(tx store.Tx) error { return repo.CreateCredential(tx, &cred) })
+		// A Dashboard with hashing off refuses the lookup by hash (400)
+		// before anything is created.
 		ic, err := c.svc.RotateCredential(ctx, cred.ID, nil)
-		checkErr(t, err, catalog.CodeRemoteFailed, "returned no key hash (key hashing is off): delete that key in the Dashboard")
-		if ic != (Issued{}) || len(c.operations()) != 1 || !same(c.credential(cred.ID), cred) {
+		checkErr(t, err, catalog.CodeRemoteRefused, "a Dashboard with key hashing off refuses lookups by hash")
+		if ic != (Issued{}) || len(c.operations()) != 0 || !same(c.credential(cred.ID), cred) {
 			t.Fatalf("%+v %+v", ic, c.operations())
 		}
 	})

@@ -130,6 +130,9 @@ func (f *fixture) stateBytes() string {
 type mapSecrets struct {
 	mu sync.Mutex
 	m  map[string]string
+	// afterSave, when set, runs after each Save: another process's
+	// change between the secret's store and the provider's save.
+	afterSave func()
 	// unwritable, when set, is the error of a store that cannot save.
 	unwritable error
 	// env is TYKPORTAL_SECRET_<NAME>'s value for every provider; "": unset.
@@ -152,8 +155,12 @@ func (s *mapSecrets) CheckWritable(context.Context, string) error { return s.unw
 
 func (s *mapSecrets) Save(_ context.Context, name, sec string) (string, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.m[name] = sec
+	after := s.afterSave
+	s.mu.Unlock()
+	if after != nil {
+		after()
+	}
 	return "keyring", nil
 }
 

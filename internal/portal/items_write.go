@@ -253,8 +253,10 @@ func editItem[T any, P Entry[T]](ctx context.Context, s *Service, o ItemChanges,
 	}
 	remoteChange := o.Name != nil || e.changes
 	var pol *dashboard.Policy
+	var c *dashboard.Client
 	if remoteChange {
-		p, c, err := s.providerAndClient(ctx, b.Provider)
+		var p provider.Provider
+		p, c, err = s.providerAndClient(ctx, b.Provider)
 		if err != nil {
 			return it, err
 		}
@@ -306,6 +308,9 @@ func editItem[T any, P Entry[T]](ctx context.Context, s *Service, o ItemChanges,
 			return it, fmt.Errorf("the policy was updated in the Dashboard, but saving locally failed: %w; run `tykportal sync` to bring the local record in step", err)
 		}
 		return it, err
+	}
+	if e.changes {
+		s.propagateCombined(ctx, c, b.Provider, k, pol)
 	}
 	return it, nil
 }

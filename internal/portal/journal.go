@@ -55,18 +55,24 @@ type created struct {
 // one it replaces could not be deleted: the new one is in use.
 var errRetire = errors.New("the object it replaces could not be deleted")
 
-func (s *Service) runJournaled(ctx context.Context, j journaled) error {
-	op := j.Op
+// beginOperation gives op a new marker and commits it to the journal.
+func (s *Service) beginOperation(ctx context.Context, op catalog.Operation) (catalog.Operation, error) {
 	newMarker := s.NewMarker
 	if newMarker == nil {
 		newMarker = catalog.NewMarker
 	}
 	marker, err := newMarker()
 	if err != nil {
-		return err
+		return op, err
 	}
 	op.Marker, op.StartedAt = marker, s.now()
-	if err := s.update(ctx, func(tx store.Tx) error { return repo.BeginOperation(tx, &op) }); err != nil {
+	err = s.update(ctx, func(tx store.Tx) error { return repo.BeginOperation(tx, &op) })
+	return op, err
+}
+
+func (s *Service) runJournaled(ctx context.Context, j journaled) error {
+	op, err := s.beginOperation(ctx, j.Op)
+	if err != nil {
 		return err
 	}
 

@@ -191,6 +191,11 @@ func (s *Service) planProvider(ctx context.Context, o ApplyOptions, pd ProviderD
 		if !ok {
 			return nil, nil, fmt.Errorf("%w %q: add it first (`tykportal provider add %s --url %s`), or set TYKPORTAL_SECRET_... for it so that apply adds it from the file", provider.ErrUnknown, pd.Name, pd.Name, pd.URL)
 		}
+		// As provider add: a name whose secret variable another provider's
+		// name maps to (prod-1, prod_1) would take that provider's secret.
+		if err := s.checkNameFree(ctx, pd.Name); err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", o.File, pd.line, err)
+		}
 		p = provider.Provider{Name: pd.Name, Type: pd.Type, URL: pd.URL, GatewayURL: pd.GatewayURL, OrgID: pd.OrgID,
 			PolicyTags: sortedSet(pd.PolicyTags), InsecureSkipVerify: pd.InsecureSkipVerify, CAFile: pd.CAFile,
 			SecretSource: "env", Status: provider.StatusUnknown, CreatedAt: s.now().Truncate(1e9)}

@@ -45,8 +45,10 @@ type AddProviderOptions struct {
 // its TYKPORTAL_SECRET_<NAME> variable with another provider, is refused
 // before the secret is asked for. Unless SkipCheck, the connection and the
 // secret are checked first (the org id is taken from the secret's user when
-// left out; a mismatch is refused). The secret is stored (unless it came
-// from the environment), then the provider is saved; if that fails, the
+// left out; a mismatch is refused). Then the name is reserved against
+// other adds (see reserveName) and checked again, the secret is stored
+// (unless it came from the environment), and the provider is saved, the
+// name checked once more in that transaction; if the save fails, the
 // secret is deleted again. It returns the provider as saved.
 func (s *Service) AddProvider(ctx context.Context, opts AddProviderOptions) (provider.Provider, error) {
 	p := opts.Provider
@@ -62,14 +64,7 @@ func (s *Service) AddProvider(ctx context.Context, opts AddProviderOptions) (pro
 	if p.Status == "" {
 		p.Status = provider.StatusUnknown
 	}
-	err := s.view(ctx, func(tx store.Tx) error {
-		existing, err := repo.ListProviders(tx)
-		if err != nil {
-			return err
-		}
-		return nameFree(existing, p.Name)
-	})
-	if err != nil && !isNoState(err) {
+	if err := s.checkNameFree(ctx, p.Name); err != nil {
 		return p, err
 	}
 	if err := s.secretStorable(ctx, p.Name); err != nil {
@@ -85,13 +80,33 @@ func (s *Service) AddProvider(ctx context.Context, opts AddProviderOptions) (pro
 			return p, err
 		}
 	}
+	release, err := s.reserveName(ctx, p.Name)
+	if err != nil {
+		return p, err
+	}
+	defer release()
+	// Again, now that no other add of the name can store its secret: one
+	// that finished meanwhile (or a name sharing the variable) is refused
+	// before its secret would be replaced.
+	if err := s.checkNameFree(ctx, p.Name); err != nil {
+		return p, err
+	}
 	if p.SecretSource, err = s.storeSecret(ctx, p.Name, in); err != nil {
 		return p, err
 	}
 	p.CreatedAt = s.now().Truncate(time.Second)
+	// And in the transaction that saves it, where no other writer can add
+	// the name or one sharing its secret variable (prod-1 and prod_1)
+	// unseen, reserved or not: bbolt has one writer at a time, and
+	// PostgreSQL's serializable transaction fails one of two that each read
+	// the providers and add one (the retry then sees the other).
 	err = s.update(ctx, func(tx store.Tx) error {
-		if _, err := repo.GetProvider(tx, p.Name); err == nil {
-			return fmt.Errorf("%w: %q", provider.ErrExists, p.Name)
+		existing, err := repo.ListProviders(tx)
+		if err != nil {
+			return err
+		}
+		if err := nameFree(existing, p.Name); err != nil {
+			return err
 		}
 		return repo.PutProvider(tx, p)
 	})
@@ -101,6 +116,22 @@ func (s *Service) AddProvider(ctx context.Context, opts AddProviderOptions) (pro
 		return p, fmt.Errorf("save provider %q: %w", p.Name, err)
 	}
 	return p, nil
+}
+
+// checkNameFree refuses a name that is taken in the state (see nameFree);
+// no state yet takes none.
+func (s *Service) checkNameFree(ctx context.Context, name string) error {
+	err := s.view(ctx, func(tx store.Tx) error {
+		existing, err := repo.ListProviders(tx)
+		if err != nil {
+			return err
+		}
+		return nameFree(existing, name)
+	})
+	if isNoState(err) {
+		return nil
+	}
+	return err
 }
 
 // nameFree refuses a name that exists or whose secret variable another
@@ -432,6 +463,9 @@ func (s *Service) checkConnection(ctx context.Context, p *provider.Provider, sec
 		}
 		s.warn("provider %q: could not read the Dashboard user (%v); run `tykportal provider test %s`", p.Name, err, p.Name)
 		return nil
+	}
+	if user.Via == dashboard.UserViaList {
+		s.warn("provider %q: read the Dashboard user from %s (%s: %s)", p.Name, dashboard.UserViaList, dashboard.UserViaMe, user.ViaReason)
 	}
 	switch {
 	case p.OrgID == "":

@@ -68,6 +68,9 @@ var (
 	userFault500     = &fault{"GET", "/api/users/me", dashboardtest.Fault{Status: 500}}
 	userFault403     = &fault{"GET", "/api/users/me", dashboardtest.Fault{Status: 403}}
 	userFaultGarbage = &fault{"GET", "/api/users/me", dashboardtest.Fault{Garbage: true}}
+	// A Dashboard that wants a session cookie on /api/users/me (its spec
+	// says so) answers the API secret alone 401 there.
+	userFault401 = &fault{"GET", "/api/users/me", dashboardtest.Fault{Status: 401}}
 )
 
 func wantError(t *testing.T, err error, text string, code catalog.Code) {
@@ -102,8 +105,11 @@ func TestAddProvider(t *testing.T) {
 		// unwritable: the store new secrets go to cannot save (no keyring).
 		unwritable error
 		// hold: the state is held by another open "before" the use case,
-		// or "during" it (from the secret callback, after the name check).
+		// or "during" it (once the secret is stored, before the save).
 		hold string
+		// meanwhile runs from the secret callback: another process's
+		// change after the name check, before the save.
+		meanwhile func(f *fixture)
 
 		wantErr    string
 		wantCode   catalog.Code
@@ -119,6 +125,8 @@ func TestAddProvider(t *testing.T) {
 		{name: "skip-check saves an unchecked secret, org id left out", secret: "wrong-secret", skipCheck: true, wantAsked: true, wantOrg: "", wantSource: "keyring"},
 		{name: "403: the user is unreadable, the secret accepted: saved with a warning", secret: "demo-no-users-key-org1", fault: userFault403,
 			wantAsked: true, wantOrg: "", wantSource: "keyring", wantWarn: "could not read the Dashboard user"},
+		{name: "401 on /api/users/me: the user is read from /api/users, and that is said", fault: userFault401,
+			wantAsked: true, wantOrg: seedOrg, wantSource: "keyring", wantWarn: "read the Dashboard user from /api/users (/api/users/me: it answered 401"},
 		{name: "TLS verification off is warned about", insecure: true, wantAsked: true, wantOrg: seedOrg, wantSource: "keyring", wantWarn: "TLS certificate verification is off"},
 
 		{name: "401: a wrong secret", secret: "wrong-secret", wantAsked: true,
@@ -133,6 +141,12 @@ func TestAddProvider(t *testing.T) {
 		{name: "a duplicate name is refused before the secret is asked", add: "other", wantErr: `provider already exists: "other"`, wantCode: catalog.CodeExists},
 		{name: "a name sharing the secret variable", add: "oth-er", before: func(f *fixture) { f.withProvider("oth_er") },
 			wantErr: "would share the variable TYKPORTAL_SECRET_OTH_ER", wantCode: catalog.CodeInvalid},
+		{name: "a name sharing the secret variable, added meanwhile", add: "oth-er", skipCheck: true, wantAsked: true,
+			meanwhile: func(f *fixture) { f.withProvider("oth_er") },
+			wantErr:   "would share the variable TYKPORTAL_SECRET_OTH_ER", wantCode: catalog.CodeInvalid},
+		{name: "the same name, added meanwhile: its secret is kept", add: "prod", skipCheck: true, wantAsked: true, secret: "demo-portal-key-org1",
+			meanwhile: func(f *fixture) { f.withProvider("prod") },
+			wantErr:   `provider already exists: "prod"`, wantCode: catalog.CodeExists},
 		{name: "an invalid name", add: "Bad Name", wantErr: "is not allowed", wantCode: catalog.CodeInvalid},
 		{name: "no secret given", secretErr: catalog.Errorf(catalog.CodeInvalid, "no secret for provider"), wantAsked: true,
 			wantErr: "no secret for provider", wantCode: catalog.CodeInvalid},
@@ -164,11 +178,15 @@ func TestAddProvider(t *testing.T) {
 			if tc.hold == "before" {
 				release = f.holdState()
 			}
+			if tc.hold == "during" {
+				f.secrets.afterSave = func() { release = f.holdState() }
+			}
 			got, err := f.svc.AddProvider(context.Background(), AddProviderOptions{Provider: p, SkipCheck: tc.skipCheck,
 				Secret: func() (SecretInput, error) {
 					asked = true
-					if tc.hold == "during" {
-						release = f.holdState()
+					if tc.meanwhile != nil {
+						tc.meanwhile(f)
+						state = f.stateBytes()
 					}
 					return SecretInput{Value: sec, FromEnv: tc.fromEnv}, tc.secretErr
 				}})
@@ -187,7 +205,14 @@ func TestAddProvider(t *testing.T) {
 				if after := f.stateBytes(); after != state {
 					t.Errorf("a refused add changed the state:\n%s\nwant\n%s", after, state)
 				}
-				if s, ok := f.storedSecret(name); ok && name != "other" && name != "oth_er" {
+				s, ok := f.storedSecret(name)
+				switch {
+				case tc.meanwhile != nil && name == "prod":
+					// The provider added meanwhile keeps its own secret.
+					if s != adminKey {
+						t.Errorf("the provider added meanwhile has the secret %q, want its own", s)
+					}
+				case ok && name != "other" && name != "oth_er":
 					t.Errorf("a refused add left the secret %q stored", s)
 				}
 				return
@@ -476,10 +501,16 @@ func TestTestProvider(t *testing.T) {
 		{name: "admin", wantOK: true, want: []check{{"reachable", "pass", ""}, {"tls", "warn", "plain http"}, {"secret", "pass", ""},
 			{"org", "pass", seedOrg}, {"permissions", "pass", "admin"}, {"policies_matching_tags", "pass", "of 19 policies carry one of the tags portal"},
 			{"interrupted_operations", "pass", "none"}}},
-		{name: "the portal user", secret: "demo-portal-key-org1", wantOK: true, want: []check{{"permissions", "pass", "apis, certs, keys, policies (write)"}}},
+		{name: "the portal user", secret: "demo-portal-key-org1", wantOK: true, want: []check{{"permissions", "pass", "apis, certs, keys, oauth, policies (write)"}}},
 		{name: "401: a wrong secret", secret: "wrong-secret", want: []check{{"secret", "fail", "refused the secret (401)"}, {"permissions", "fail", "not checked: secret failed"}},
 			failed: `provider "prod" failed the checks: secret, org, permissions, policies_matching_tags (details above)`},
 		{name: "403: no apis", secret: "demo-no-apis-key-org1", want: []check{{"permissions", "fail", "lacks: apis (write)"}}, failed: "failed the checks: permissions ("},
+		{name: "no oauth (the OAuth client endpoints) alone is a warning", secret: "demo-no-oauth-key-org1", wantOK: true,
+			want: []check{{"permissions", "warn", "lacks: oauth (write), which OAuth 2.0 products' credentials"}}},
+		{name: "a group member with no permissions of its own is no admin", secret: "demo-group-key-org1",
+			want: []check{{"permissions", "fail", "it is in user group 5fd0a1b2c3d4e5f601234567 and lists no permissions of its own"}}},
+		{name: "401 on /api/users/me is no verdict on the secret", fault: userFault401, wantOK: true,
+			want: []check{{"secret", "pass", "the user was read from /api/users (/api/users/me: it answered 401"}, {"org", "pass", seedOrg}, {"permissions", "pass", "admin"}}},
 		{name: "403: no certs", secret: "demo-no-certs-key-org1", want: []check{{"permissions", "fail", "lacks: certs (write)"}}},
 		{name: "403: no keys", secret: "demo-no-keys-key-org1", want: []check{{"permissions", "fail", "lacks: keys (write)"}}},
 		{name: "403: no analytics", secret: "demo-no-analytics-key-org1", want: []check{{"permissions", "fail", "lacks: analytics (read)"}}},
@@ -666,5 +697,34 @@ func TestEditProviderKeepsAConcurrentSync(t *testing.T) {
 		if p.Status != provider.StatusUp || p.LastSyncAt == nil {
 			t.Fatalf("the sync's outcome was written over: status %q, last sync %v", p.Status, p.LastSyncAt)
 		}
+	}
+}
+
+// Names sharing a secret variable are reserved one add at a time: the
+// second waits for the first to finish; other names do not wait.
+func TestReserveName(t *testing.T) {
+	f := newFixture(t)
+	f.svc.Leases = boltstore.Leases{Path: f.dbPath}
+	f.svc.Instance = "test/1"
+	ctx := context.Background()
+	release, err := f.svc.reserveName(ctx, "prod-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.svc.reserveName(ctx, "prod-2")
+	if err != nil {
+		t.Fatalf("another name waited: %v", err)
+	}
+	other()
+	const held = 300 * time.Millisecond
+	go func() { time.Sleep(held); release() }()
+	start := time.Now()
+	second, err := f.svc.reserveName(ctx, "prod_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second()
+	if took := time.Since(start); took < held {
+		t.Errorf("prod_1 was reserved after %v while prod-1 was reserved for %v", took, held)
 	}
 }

@@ -96,16 +96,19 @@ const (
 // Credential is what a consumer calls the APIs with. The key or client
 // secret itself is never stored: only its hash or the client id.
 type Credential struct {
-	ID        uint64     `json:"id"`
-	Provider  string     `json:"provider"`
-	ProductID uint64     `json:"product_id"`
-	PlanID    uint64     `json:"plan_id"`
-	Consumer  string     `json:"consumer"`
-	Alias     string     `json:"alias"`
-	Kind      string     `json:"kind"`
-	KeyHash   string     `json:"key_hash,omitempty"`
-	ClientID  string     `json:"client_id,omitempty"`
-	APIID     string     `json:"api_id,omitempty"` // the API an OAuth client was created under
+	ID        uint64 `json:"id"`
+	Provider  string `json:"provider"`
+	ProductID uint64 `json:"product_id"`
+	PlanID    uint64 `json:"plan_id"`
+	Consumer  string `json:"consumer"`
+	Alias     string `json:"alias"`
+	Kind      string `json:"kind"`
+	KeyHash   string `json:"key_hash,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	APIID     string `json:"api_id,omitempty"` // the API an OAuth client was created under
+	// PolicyMID is the database id of the combined policy an OAuth client
+	// is bound to (the product's access and the plan's limits in one).
+	PolicyMID string     `json:"policy_mid,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	Revoked   bool       `json:"revoked"`

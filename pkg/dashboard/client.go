@@ -428,18 +428,40 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 	if err != nil {
 		return nil, err
 	}
+	progress := newListCounter(ctx)
+	progress.add(len(first))
 	if pages <= 1 {
 		return first, nil
 	}
 	shape := pageShape{pages: pages, size: len(first)}
-	if what, err := shape.claimErr(); err != nil {
-		return nil, c.pageFailure(path, 1, what, err)
-	}
 	onFirst := make(map[string]bool, len(first))
 	for i := range first {
 		if k := id(&first[i]); k != "" {
 			onFirst[k] = true
 		}
+	}
+	echoed := func(items []T) bool {
+		all := len(items) > 0
+		for i := range items {
+			all = all && onFirst[id(&items[i])]
+		}
+		return all
+	}
+	if what, err := shape.claimErr(); err != nil {
+		if what != whatTooMany || !shape.mayBeWhole() {
+			return nil, c.pageFailure(path, 1, what, err)
+		}
+		// Page 1 may be the whole list, from a Dashboard that honoured
+		// p<0 and still gave its page count (10,000 items in 1,000
+		// pages claim 10 million): page 2 tells.
+		items, claimed, perr := listPage[T](ctx, c, path, itemsKey, extra, 2)
+		if perr != nil {
+			return nil, perr
+		}
+		if claimed != pages || !shape.echoes(len(items), echoed(items)) {
+			return nil, c.pageFailure(path, 1, what, err)
+		}
+		return uniqueByID(first, id), nil
 	}
 	rest := make([][]T, pages+1)
 	echo := make([]bool, pages+1)
@@ -455,10 +477,7 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 			for p := range work {
 				items, claimed, err := listPage[T](ctx, c, path, itemsKey, extra, p)
 				if err == nil {
-					echo[p] = len(items) > 0
-					for i := range items {
-						echo[p] = echo[p] && onFirst[id(&items[i])]
-					}
+					echo[p] = echoed(items)
 					if perr := shape.pageErr(p, len(items), claimed, echo[p]); perr != nil {
 						err = c.pageFailure(path, p, whatInconsistent, perr)
 					}
@@ -466,6 +485,8 @@ func listAll[T any](ctx context.Context, c *Client, path, itemsKey string, extra
 				rest[p], errs[p] = items, err
 				if err != nil {
 					cancel()
+				} else {
+					progress.add(len(items))
 				}
 			}
 		}()

@@ -146,21 +146,8 @@ func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []b
 // classicAuth maps a classic API definition's auth flags to Tyk's auth type
 // names. When several methods are on, base_identity_provided_by decides.
 func classicAuth(d apiDefinition) string {
-	switch d.BaseIdentityProvidedBy {
-	case "auth_token":
-		return "authToken"
-	case "custom_auth":
-		return "custom"
-	case "hmac_key":
-		return "hmac"
-	case "basic_auth_user":
-		return "basic"
-	case "jwt_claim":
-		return "jwt"
-	case "oidc_user":
-		return "oidc"
-	case "oauth_key":
-		return "oauth"
+	if a := identityAuth(d.BaseIdentityProvidedBy); a != "" {
+		return a
 	}
 	extOAuth := false
 	if len(d.ExternalOAuth) > 0 && !isNull(d.ExternalOAuth) {
@@ -191,8 +178,29 @@ func classicAuth(d apiDefinition) string {
 	return "authToken"
 }
 
-// oasInfo reads name, id and auth method of a Tyk OAS API from its
-// x-tyk-api-gateway extension and the OpenAPI security schemes.
+// identityAuth maps a base identity provider (classic
+// base_identity_provided_by, OAS baseIdentityProvider; apidef.AuthTypeEnum)
+// to Tyk's auth type name, or "" when none is set.
+func identityAuth(provider string) string {
+	switch provider {
+	case "auth_token":
+		return "authToken"
+	case "custom_auth":
+		return "custom"
+	case "hmac_key":
+		return "hmac"
+	case "basic_auth_user":
+		return "basic"
+	case "jwt_claim":
+		return "jwt"
+	case "oidc_user":
+		return "oidc"
+	case "oauth_key":
+		return "oauth"
+	}
+	return ""
+}
+
 // oasListenPath is an OAS API's listen path
 // (x-tyk-api-gateway.server.listenPath.value), or "".
 func oasListenPath(raw json.RawMessage) string {
@@ -211,6 +219,20 @@ func oasListenPath(raw json.RawMessage) string {
 	return doc.Tyk.Server.ListenPath.Value
 }
 
+// oasEnabled is an OAS authentication member that can be switched on.
+type oasEnabled *struct {
+	Enabled bool `json:"enabled"`
+}
+
+func on(e oasEnabled) bool { return e != nil && e.Enabled }
+
+// oasInfo reads name, id and auth method of a Tyk OAS API. The method comes
+// from x-tyk-api-gateway.server.authentication (Tyk's apidef/oas
+// Authentication): baseIdentityProvider when set (it names the method that
+// makes the session when several are on), else the Tyk-specific methods
+// hmac, oidc and custom (older versions: goPlugin), else the first enabled
+// security scheme with its OpenAPI type, else mutual TLS (certificateAuth,
+// or server.clientCertificates, the classic use_mutual_tls_auth).
 func oasInfo(raw json.RawMessage) (name, id, auth string) {
 	var doc struct {
 		Components struct {
@@ -227,18 +249,18 @@ func oasInfo(raw json.RawMessage) (name, id, auth string) {
 			} `json:"info"`
 			Server struct {
 				Authentication *struct {
-					Enabled         bool                       `json:"enabled"`
-					SecuritySchemes map[string]json.RawMessage `json:"securitySchemes"`
-					HMAC            *struct {
-						Enabled bool `json:"enabled"`
-					} `json:"hmac"`
-					Custom *struct {
-						Enabled bool `json:"enabled"`
-					} `json:"custom"`
-					CustomPlugin *struct {
-						Enabled bool `json:"enabled"`
-					} `json:"customPluginAuthentication"`
+					Enabled              bool                       `json:"enabled"`
+					BaseIdentityProvider string                     `json:"baseIdentityProvider"`
+					SecuritySchemes      map[string]json.RawMessage `json:"securitySchemes"`
+					HMAC                 oasEnabled                 `json:"hmac"`
+					OIDC                 oasEnabled                 `json:"oidc"`
+					Custom               oasEnabled                 `json:"custom"`
+					GoPlugin             oasEnabled                 `json:"goPlugin"`
+					CertificateAuth      oasEnabled                 `json:"certificateAuth"`
 				} `json:"authentication"`
+				// The classic use_mutual_tls_auth (the Dashboard's spec:
+				// Server.clientCertificates).
+				ClientCertificates oasEnabled `json:"clientCertificates"`
 			} `json:"server"`
 		} `json:"x-tyk-api-gateway"`
 	}
@@ -250,10 +272,15 @@ func oasInfo(raw json.RawMessage) (name, id, auth string) {
 	if au == nil || !au.Enabled {
 		return name, id, "keyless"
 	}
+	if a := identityAuth(au.BaseIdentityProvider); a != "" {
+		return name, id, a
+	}
 	switch {
-	case au.HMAC != nil && au.HMAC.Enabled:
+	case on(au.HMAC):
 		return name, id, "hmac"
-	case (au.Custom != nil && au.Custom.Enabled) || (au.CustomPlugin != nil && au.CustomPlugin.Enabled):
+	case on(au.OIDC):
+		return name, id, "oidc"
+	case on(au.Custom) || on(au.GoPlugin):
 		return name, id, "custom"
 	}
 	for _, schemeName := range sortedKeys(au.SecuritySchemes) {
@@ -284,6 +311,9 @@ func oasInfo(raw json.RawMessage) (name, id, auth string) {
 		case s.Type == "mutualTLS":
 			return name, id, "mtls"
 		}
+	}
+	if on(au.CertificateAuth) || on(doc.Tyk.Server.ClientCertificates) {
+		return name, id, "mtls"
 	}
 	return name, id, "authToken"
 }
@@ -432,7 +462,7 @@ func oauthPath(apiID string, rest ...string) string {
 
 // CreateOAuthClient creates an OAuth client under an API, bound to a policy.
 func (c *Client) CreateOAuthClient(ctx context.Context, apiID string, req OAuthClientRequest) (*OAuthClient, error) {
-	body := map[string]any{"redirect_uri": req.RedirectURI, "policy_id": req.PolicyID, "description": req.Description, "meta_data": req.MetaData}
+	body := map[string]any{"redirect_uri": req.RedirectURI, "policy_id": req.PolicyID, "description": req.Description, "meta_data": stringMeta(req.MetaData)}
 	raw, err := c.write(ctx, http.MethodPost, oauthPath(apiID), nil, body)
 	if err != nil {
 		return nil, err
@@ -445,6 +475,24 @@ func (c *Client) CreateOAuthClient(ctx context.Context, apiID string, req OAuthC
 		return nil, c.fail(call{method: http.MethodPost, path: oauthPath(apiID)}, KindBadResponse, 200, "", err)
 	}
 	return &oc, nil
+}
+
+// stringMeta is meta data as an OAuth client carries it: the Dashboard's
+// spec types an OAuth client's meta_data as string to string (a key's is
+// any JSON), so numbers and booleans are sent as their text.
+func stringMeta(meta map[string]any) map[string]string {
+	out := make(map[string]string, len(meta))
+	for k, v := range meta {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case nil:
+			out[k] = ""
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out
 }
 
 // GetOAuthClient reads an OAuth client.
@@ -472,13 +520,23 @@ type User struct {
 	ID          string
 	OrgID       string
 	Email       string
+	GroupID     string // the user group whose permissions the user has, or ""
 	Permissions map[string]string
 	IsAdmin     bool
+	// Via is the call the user was read with: UserViaMe, or UserViaList
+	// when /api/users/me could not be used; ViaReason says why not.
+	Via       string
+	ViaReason string
 }
 
+// The calls CurrentUser reads the user with.
+const (
+	UserViaMe   = "/api/users/me"
+	UserViaList = "/api/users"
+)
+
 // Can reports whether the user holds permission at level ("read" or
-// "write"; write implies read). An admin, or a user with no permission
-// entries at all, holds every permission.
+// "write"; write implies read). An admin holds every permission.
 func (u *User) Can(permission, level string) bool {
 	if u.IsAdmin {
 		return true
@@ -496,13 +554,18 @@ type userJSON struct {
 	ID          string            `json:"id"`
 	OrgID       string            `json:"org_id"`
 	Email       string            `json:"email_address"`
+	GroupID     string            `json:"group_id"`
 	AccessKey   string            `json:"access_key"`
 	Permissions map[string]string `json:"user_permissions"`
 }
 
+// user applies Tyk's admin rule: "IsAdmin" set, or no permission entries at
+// all. The empty-permissions rule holds only for a user outside any user
+// group: a group member's permissions are the group's, and an empty map on
+// such a user is no grant of everything.
 func (u userJSON) user() *User {
 	perms := map[string]string{}
-	admin := len(u.Permissions) == 0
+	admin := len(u.Permissions) == 0 && u.GroupID == ""
 	for k, v := range u.Permissions {
 		if k == "IsAdmin" {
 			admin = admin || v == "admin" || v == "true"
@@ -513,32 +576,55 @@ func (u userJSON) user() *User {
 		}
 		perms[k] = v
 	}
-	return &User{ID: u.ID, OrgID: u.OrgID, Email: u.Email, Permissions: perms, IsAdmin: admin}
+	return &User{ID: u.ID, OrgID: u.OrgID, Email: u.Email, GroupID: u.GroupID, Permissions: perms, IsAdmin: admin}
 }
 
 // CurrentUser returns the user the secret belongs to: /api/users/me, else
-// the entry of /api/users whose access key is the secret.
+// the entry of /api/users whose access key is the secret. The Dashboard's
+// spec says /api/users/me needs a session cookie, and a Dashboard that
+// holds to it answers 401 to the API secret alone; that 401 says nothing
+// about the secret, so the list is asked too, and only its 401 means the
+// secret was refused.
 func (c *Client) CurrentUser(ctx context.Context) (*User, error) {
 	var me userJSON
-	err := c.getJSON(ctx, "/api/users/me", nil, &me)
+	err := c.getJSON(ctx, UserViaMe, nil, &me)
 	if err == nil && me.ID != "" {
-		return me.user(), nil
+		u := me.user()
+		u.Via = UserViaMe
+		return u, nil
 	}
-	if err != nil && !(errors.Is(err, ErrForbidden) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrRejected)) {
+	if err != nil && !(errors.Is(err, ErrForbidden) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrRejected) || errors.Is(err, ErrUnauthorized)) {
 		return nil, err
 	}
-	first := err
-	users, lerr := listAll[userJSON](ctx, c, "/api/users", "users", nil, func(u *userJSON) string { return u.ID })
+	reason := "it answered no user"
+	if err != nil {
+		reason = meRefusal(err)
+	}
+	users, lerr := listAll[userJSON](ctx, c, UserViaList, "users", nil, func(u *userJSON) string { return u.ID })
 	if lerr != nil {
-		if first != nil {
-			return nil, first
-		}
-		return nil, lerr
+		// The list's answer decides: its 401 refuses the secret, its 403
+		// names the permission that is missing.
+		return nil, fmt.Errorf("%w (%s: %s)", lerr, UserViaMe, reason)
 	}
 	for _, u := range users {
 		if u.AccessKey != "" && subtle.ConstantTimeCompare([]byte(u.AccessKey), []byte(c.cfg.Secret)) == 1 {
-			return u.user(), nil
+			found := u.user()
+			found.Via, found.ViaReason = UserViaList, reason
+			return found, nil
 		}
 	}
-	return nil, c.fail(call{method: http.MethodGet, path: "/api/users"}, KindNotFound, 0, "no user with this secret is visible", nil)
+	return nil, c.fail(call{method: http.MethodGet, path: UserViaList}, KindNotFound, 0, "no user with this secret is visible ("+UserViaMe+": "+reason+")", nil)
+}
+
+// meRefusal says in words why /api/users/me gave no user.
+func meRefusal(err error) string {
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		return "it answered 401, as a Dashboard does that wants a session cookie there"
+	case errors.Is(err, ErrNotFound):
+		return "it answered 404"
+	case errors.Is(err, ErrForbidden):
+		return "it answered 403"
+	}
+	return "it refused the request"
 }

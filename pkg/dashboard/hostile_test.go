@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -22,7 +23,6 @@ import (
 // never a shorter list; a claim no list can hold is refused before any
 // further page is asked for.
 func TestHostilePaging(t *testing.T) {
-	const policies = 25 // pages of 10: 10, 10, 5
 	type fault struct {
 		page int
 		f    dashboardtest.Fault
@@ -30,6 +30,8 @@ func TestHostilePaging(t *testing.T) {
 	tests := []struct {
 		name     string
 		legacy   bool
+		policies int // 0: 25, pages of 10: 10, 10, 5
+		pageSize int // 0: 10
 		faults   []fault
 		want     string // in the error; "" for success
 		maxCalls int    // list requests at most; 0: no bound checked
@@ -48,10 +50,16 @@ func TestHostilePaging(t *testing.T) {
 		// A Dashboard honouring p<0 that still reports its page count
 		// sends page 1 whole, then pages that only repeat it.
 		{name: "whole first answer with a page count", faults: []fault{{0, dashboardtest.Fault{ClaimPages: 3}}}, maxCalls: 3},
+		// ... also when pages x page 1's items is more than a list may
+		// hold: page 2 shows that page 1 was the whole list.
+		{name: "whole first answer with a large page count", policies: 1000, faults: []fault{{0, dashboardtest.Fault{ClaimPages: 600}}}, maxCalls: 2},
+		{name: "pages of 1000 claiming 600 pages", legacy: true, policies: 1000, pageSize: 1000, faults: []fault{{0, dashboardtest.Fault{ClaimPages: 600}}},
+			want: "claims more items than a list may hold", maxCalls: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := dashboardtest.NewServer(t, dashboardtest.Options{PageSize: 10, Legacy: tc.legacy})
+			policies := cmp.Or(tc.policies, 25)
+			s := dashboardtest.NewServer(t, dashboardtest.Options{PageSize: cmp.Or(tc.pageSize, 10), Legacy: tc.legacy})
 			key := s.AddUser(dashboardtest.User{OrgID: "o", Active: true})
 			for i := range policies {
 				s.AddPolicy("o", map[string]any{"name": fmt.Sprintf("p%03d", i)})

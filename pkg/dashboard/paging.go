@@ -77,6 +77,26 @@ func (s pageShape) claimErr() (what string, err error) {
 	return "", nil
 }
 
+// mayBeWhole reports whether page 1 can be a whole list from a Dashboard
+// that honoured p<0 but still gave its page count: that count is then at
+// most one page per item.
+func (s pageShape) mayBeWhole() bool { return s.pages <= s.size }
+
+// uniqueByID keeps the first item of each id (and every item without one).
+func uniqueByID[T any](items []T, id func(*T) string) []T {
+	seen := make(map[string]bool, len(items))
+	out := make([]T, 0, len(items))
+	for i := range items {
+		k := id(&items[i])
+		if k != "" && seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, items[i])
+	}
+	return out
+}
+
 // pageErr checks page p, which holds n items and claims pages pages;
 // echo: every one of its items was on page 1 already.
 func (s pageShape) pageErr(p, n, pages int, echo bool) error {

@@ -81,14 +81,17 @@ type Dashboard interface {
 // Known is what the local records refer to.
 type Known struct {
 	PolicyMIDs map[string]bool
-	KeyHashes  map[string]bool
-	ClientIDs  map[string]bool
+	// CombinedMIDs are the combined OAuth policies credential records are
+	// bound to (catalog.Credential.PolicyMID).
+	CombinedMIDs map[string]bool
+	KeyHashes    map[string]bool
+	ClientIDs    map[string]bool
 }
 
 // KnownFrom collects the Dashboard objects the local records of provider
 // refer to.
 func KnownFrom(tx store.Tx, provider string) (Known, error) {
-	k := Known{PolicyMIDs: map[string]bool{}, KeyHashes: map[string]bool{}, ClientIDs: map[string]bool{}}
+	k := Known{PolicyMIDs: map[string]bool{}, CombinedMIDs: map[string]bool{}, KeyHashes: map[string]bool{}, ClientIDs: map[string]bool{}}
 	products, err := repo.ListProducts(tx, provider, catalog.AllItems)
 	if err != nil {
 		return k, err
@@ -113,6 +116,9 @@ func KnownFrom(tx store.Tx, provider string) (Known, error) {
 		}
 		if c.ClientID != "" {
 			k.ClientIDs[c.ClientID] = true
+		}
+		if c.PolicyMID != "" {
+			k.CombinedMIDs[c.PolicyMID] = true
 		}
 	}
 	return k, nil
@@ -202,6 +208,8 @@ func (c *checker) policy(f *Finding) {
 		f.State = Absent
 	case c.known.PolicyMIDs[mid]:
 		f.State, f.ObjectID, f.Detail = Adopted, mid, "a local product or plan uses this policy (a sync imported it)"
+	case c.known.CombinedMIDs[mid]:
+		f.State, f.ObjectID, f.Detail = Adopted, mid, "an OAuth credential is bound to this combined policy (a later issue of the same product and plan used it)"
 	default:
 		f.State, f.ObjectID = Orphan, mid
 	}
@@ -214,7 +222,17 @@ func (c *checker) key(f *Finding) {
 	}
 	apiID := f.Operation.APIID
 	ks := indexFor(c.keysByAPI, apiID, c.searchKeys)
-	if ks.err != nil {
+	switch {
+	case errors.Is(ks.err, dashboard.ErrNotFound):
+		// Rarely "the API is gone": the Dashboard answers its key list 404
+		// "Could not retrieve keys." when keys are hashed and hashed key
+		// listing is disabled (its spec).
+		f.State, f.Detail = Unverified, fmt.Sprintf("the Dashboard does not list the keys of API %s (404 \"Could not retrieve keys.\", its answer when keys are hashed and hashed key listing is disabled): set enable_hashed_keys_listing: true in its configuration, or look for a key with alias %q in the Dashboard", apiID, f.Operation.Name)
+		return
+	case errors.Is(ks.err, errHashedRefused):
+		f.State, f.Detail = Unverified, fmt.Sprintf("%v: look for a key with alias %q in the Dashboard", ks.err, f.Operation.Name)
+		return
+	case ks.err != nil:
 		unverified(f, fmt.Sprintf("look for the key among the keys of API %s", apiID), ks.err)
 		return
 	}
@@ -238,6 +256,8 @@ func (c *checker) staleKey(f *Finding, hash string) {
 	switch {
 	case errors.Is(err, dashboard.ErrNotFound):
 		f.State = Absent
+	case errors.Is(err, dashboard.ErrRejected):
+		unverified(f, "read the replaced key", errHashedRefused)
 	case err != nil:
 		unverified(f, "read the replaced key", err)
 	case c.known.KeyHashes[hash]:
@@ -247,6 +267,10 @@ func (c *checker) staleKey(f *Finding, hash string) {
 		f.Detail = "the key this rotation replaced still works; its credential has the new key"
 	}
 }
+
+// errHashedRefused: the Dashboard refused a key lookup by hash (400), as
+// one with key hashing off refuses ?hashed=true.
+var errHashedRefused = errors.New("the Dashboard refused to look a key up by its hash (?hashed=true; a Dashboard with key hashing off refuses it with 400)")
 
 // plainKey reports whether a listed key id is a key rather than a hash:
 // Tyk's generated keys start with the organisation id.
@@ -274,6 +298,10 @@ func (c *checker) searchKeys(apiID string) markerIndex {
 		info, err := c.d.GetKey(c.ctx, id)
 		if errors.Is(err, dashboard.ErrNotFound) {
 			continue // deleted since the list was read
+		}
+		if errors.Is(err, dashboard.ErrRejected) {
+			// Its text names the path, which holds the key when hashing is off.
+			return markerIndex{err: errHashedRefused}
 		}
 		if err != nil {
 			return markerIndex{err: err}

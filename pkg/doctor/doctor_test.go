@@ -88,6 +88,7 @@ func TestCheckAndRepair(t *testing.T) {
 		want      State
 		wantID    bool // the finding names the object
 		repairErr string
+		detail    string // in the finding's detail
 	}{
 		{name: "policy orphan", opts: dashboardtest.Defaults(), object: catalog.ObjectPolicy, create: true, want: Orphan, wantID: true},
 		{name: "policy adopted by a sync", opts: dashboardtest.Defaults(), object: catalog.ObjectPolicy, create: true, known: true, want: Adopted, wantID: true},
@@ -96,10 +97,14 @@ func TestCheckAndRepair(t *testing.T) {
 		// Keys with a local record are not read (a Dashboard may hold many).
 		{name: "key recorded", opts: dashboardtest.Defaults(), object: catalog.ObjectKey, create: true, known: true, want: Absent},
 		{name: "key never created", opts: dashboardtest.Defaults(), object: catalog.ObjectKey, want: Absent},
+		// 404 "Could not retrieve keys.": hashed keys, hashed listing
+		// disabled (the Dashboard's spec), not "the API is gone".
 		{name: "key list refused (hashed listing off)", opts: dashboardtest.Options{UsersMe: true, HashKeys: true, DeleteByHash: true, NoHashedKeyListing: true},
-			object: catalog.ObjectKey, create: true, want: Unverified},
-		{name: "key orphan, hashing off: its id is the key and is never shown", opts: dashboardtest.Options{UsersMe: true},
-			object: catalog.ObjectKey, create: true, want: Orphan, repairErr: "cannot be deleted by hash"},
+			object: catalog.ObjectKey, create: true, want: Unverified, detail: `set enable_hashed_keys_listing: true in its configuration, or look for a key with alias "X"`},
+		// Hashing off: the list holds the keys themselves, and a lookup by
+		// hash is refused (400).
+		{name: "key lookups refused, hashing off", opts: dashboardtest.Options{UsersMe: true},
+			object: catalog.ObjectKey, create: true, want: Unverified, detail: `key hashing off refuses it with 400): look for a key with alias "X"`},
 		{name: "OAuth client orphan", opts: dashboardtest.Defaults(), object: catalog.ObjectOAuthClient, create: true, want: Orphan, wantID: true},
 		{name: "OAuth client never created", opts: dashboardtest.Defaults(), object: catalog.ObjectOAuthClient, want: Absent},
 	}
@@ -147,6 +152,9 @@ func TestCheckAndRepair(t *testing.T) {
 			f := findings[0]
 			if f.State != tt.want {
 				t.Fatalf("state %q (%s), want %q", f.State, f.Detail, tt.want)
+			}
+			if !strings.Contains(f.Detail, tt.detail) {
+				t.Fatalf("detail %q, want %q in it", f.Detail, tt.detail)
 			}
 			if tt.wantID && f.ObjectID != id {
 				t.Fatalf("object id %q, want %q", f.ObjectID, id)
@@ -211,5 +219,17 @@ func TestUnknownObjectKindIsUnverified(t *testing.T) {
 	f := Check(context.Background(), c, org, []catalog.Operation{{Object: "webhook"}}, emptyKnown())[0]
 	if f.State != Unverified || f.Settled(time.Now(), 0) {
 		t.Fatalf("%+v", f)
+	}
+}
+
+// A replaced key whose lookup by hash is refused (hashing turned off since
+// the rotation) is unverified, and says why.
+func TestHashedLookupRefused(t *testing.T) {
+	ctx := context.Background()
+	_, c := world(t, dashboardtest.Options{UsersMe: true})
+	op := catalog.Operation{ID: 2, Provider: "prod", Object: catalog.ObjectKey, Name: "a@example.com", Marker: mustMarker(t), APIID: "payments", Stale: "0011"}
+	f := Check(ctx, c, org, []catalog.Operation{op}, emptyKnown())[0]
+	if f.State != Unverified || !strings.Contains(f.Detail, "key hashing off refuses it with 400") {
+		t.Fatalf("%s: %s", f.State, f.Detail)
 	}
 }

@@ -208,7 +208,7 @@ func writeYAML(w *bytes.Buffer, v any) error {
 		return err
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(js.Bytes(), &doc); err != nil {
+	if err := yaml.Unmarshal(yamlReadable(js.Bytes()), &doc); err != nil {
 		return fmt.Errorf("encode yaml: %w", err)
 	}
 	blockStyle(&doc)
@@ -393,11 +393,14 @@ func (p *Printer) writeTable(w *bytes.Buffer, t Table) error {
 
 // Sanitize neutralises text that came from outside (a Dashboard, a user's
 // flag) before it is printed to a terminal: control characters, including
-// ESC that would start an ANSI sequence, become visible escapes.
+// ESC that would start an ANSI sequence, become visible escapes, and so do
+// the invisible characters that change what a terminal shows without
+// showing themselves (see invisible): a policy named "abc\u202ecba" must
+// not read as another name in a table.
 func Sanitize(s string) string {
 	clean := true
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' || invisible(r) {
 			clean = false
 			break
 		}
@@ -412,11 +415,26 @@ func Sanitize(s string) string {
 			b.WriteString(" ")
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
 			fmt.Fprintf(&b, "\\x%02x", r)
-		case r == '\uFFFD':
-			b.WriteString("\\ufffd")
+		case r == '\uFFFD' || invisible(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// invisible reports the format characters a terminal renders as nothing
+// while they reorder or join what follows: the bidirectional marks,
+// embeddings, overrides and isolates (U+061C, U+200E-U+200F,
+// U+202A-U+202E, U+2066-U+2069), the zero-width space and joiners
+// (U+200B-U+200D, U+2060, U+FEFF) and the line and paragraph separators
+// (U+2028, U+2029).
+func invisible(r rune) bool {
+	switch {
+	case r == 0x061c, r >= 0x200b && r <= 0x200f, r >= 0x2028 && r <= 0x202e,
+		r >= 0x2060 && r <= 0x2069, r == 0xfeff:
+		return true
+	}
+	return false
 }

@@ -46,6 +46,12 @@ var NeededPermissions = []Permission{
 	{"policies", "write"}, {"analytics", "read"}, {"users", "read"},
 }
 
+// OAuthPermission guards the OAuth client endpoints (/api/apis/oauth/...)
+// that credentials of OAuth 2.0 products are created with. The Tyk portal
+// does not ask for it, and a provider without OAuth products does not need
+// it: lacking it alone is a warning.
+var OAuthPermission = Permission{"oauth", "write"}
+
 // Dashboard is what the connection test needs of a Dashboard client.
 type Dashboard interface {
 	CurrentUser(ctx context.Context) (*dashboard.User, error)
@@ -106,7 +112,11 @@ func Test(ctx context.Context, p Provider, d Dashboard) Report {
 	}
 	add("reachable", CheckPass, "the Dashboard answered")
 	addTLS()
-	add("secret", CheckPass, "the Dashboard accepted the secret")
+	secretDetail := "the Dashboard accepted the secret"
+	if user != nil && user.Via == dashboard.UserViaList {
+		secretDetail += "; the user was read from " + dashboard.UserViaList + " (" + dashboard.UserViaMe + ": " + user.ViaReason + ")"
+	}
+	add("secret", CheckPass, secretDetail)
 
 	if userErr != nil {
 		add("org", CheckWarn, "could not read the Dashboard user to compare org ids: "+userErr.Error())
@@ -128,12 +138,23 @@ func Test(ctx context.Context, p Provider, d Dashboard) Report {
 				missing = append(missing, perm.Key+" ("+perm.Level+")")
 			}
 		}
-		if len(missing) > 0 {
-			add("permissions", CheckFail, "the Dashboard user lacks: "+strings.Join(missing, ", "))
-		} else if user.IsAdmin {
+		noOAuth := !user.Can(OAuthPermission.Key, OAuthPermission.Level)
+		if noOAuth && len(missing) > 0 {
+			missing = append(missing, OAuthPermission.Key+" ("+OAuthPermission.Level+")")
+		}
+		switch {
+		case len(missing) > 0:
+			detail := "the Dashboard user lacks: " + strings.Join(missing, ", ")
+			if user.GroupID != "" && len(user.Permissions) == 0 {
+				detail += " (it is in user group " + user.GroupID + " and lists no permissions of its own; an empty list means admin only outside a group)"
+			}
+			add("permissions", CheckFail, detail)
+		case noOAuth:
+			add("permissions", CheckWarn, "the Dashboard user lacks: oauth (write), which OAuth 2.0 products' credentials (OAuth clients) are created with")
+		case user.IsAdmin:
 			add("permissions", CheckPass, "the Dashboard user is an admin")
-		} else {
-			add("permissions", CheckPass, "apis, certs, keys, policies (write); analytics, users (read)")
+		default:
+			add("permissions", CheckPass, "apis, certs, keys, oauth, policies (write); analytics, users (read)")
 		}
 	}
 

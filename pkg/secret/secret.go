@@ -189,6 +189,9 @@ func shortCause(err error) string {
 type File struct {
 	Path string
 	Warn io.Writer
+	// LockTimeout bounds the wait for another process's change of the
+	// file (0: DefaultFileLockTimeout).
+	LockTimeout time.Duration
 
 	once gosync.Once
 }
@@ -235,6 +238,10 @@ func (f *File) read() (map[string]string, error) {
 	return m, nil
 }
 
+// write replaces the file with m atomically: a temporary file, 0600 from
+// its creation, synced, renamed over the old one, so a reader (which takes
+// no lock) sees the old secrets or the new ones, never half a file. The
+// caller holds the lock.
 func (f *File) write(m map[string]string) error {
 	dir := filepath.Dir(f.Path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -264,7 +271,16 @@ func (f *File) write(m map[string]string) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), f.Path)
+	if err := os.Rename(tmp.Name(), f.Path); err != nil {
+		return err
+	}
+	// The rename is durable once the directory is synced; Windows cannot
+	// sync a directory, and there the rename is all there is.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
 }
 
 // Get implements Store.
@@ -287,6 +303,11 @@ func (f *File) Set(ctx context.Context, provider, secret string) error {
 		return err
 	}
 	f.warn()
+	unlock, err := f.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := f.read()
 	if err != nil {
 		return err
@@ -297,6 +318,11 @@ func (f *File) Set(ctx context.Context, provider, secret string) error {
 
 // Delete implements Store.
 func (f *File) Delete(ctx context.Context, provider string) error {
+	unlock, err := f.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := f.read()
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -34,6 +35,10 @@ func Summarize(ctx context.Context, s Store) ([]Summary, error) {
 	return out, err
 }
 
+// SummarizeTx reads every kind in tx: a backend's backup sums what it
+// copies in the transaction it copies from.
+func SummarizeTx(tx Tx) ([]Summary, error) { return summarize(tx) }
+
 func summarize(tx Tx) ([]Summary, error) {
 	out := make([]Summary, 0, len(Kinds))
 	for _, k := range Kinds {
@@ -42,7 +47,7 @@ func summarize(tx Tx) ([]Summary, error) {
 		err := tx.ForEach(k, func(key, v []byte) error {
 			canon, err := canonical(k, v)
 			if err != nil {
-				return fmt.Errorf("%s record %x: %w", k, key, err)
+				return &RecordError{Kind: k, Key: bytes.Clone(key), Err: err}
 			}
 			fmt.Fprintf(h, "%x\x00%s\x00", key, canon)
 			sum.Records++

@@ -45,7 +45,7 @@ func Get[T any](tx Tx, k Kind, key []byte) (T, error) {
 		return v, err
 	}
 	if err := Decode(raw, &v); err != nil {
-		return v, wrapKind("decode", k, err)
+		return v, &RecordError{Kind: k, Err: err}
 	}
 	return v, nil
 }
@@ -105,7 +105,8 @@ func ListWhere[T any](tx Tx, k Kind, keep func(raw []byte) bool) ([]T, error) {
 	err = parallel.Chunks(len(raws), parallelMin, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			if err := Decode(raws[i], &out[i]); err != nil {
-				return fmt.Errorf("decode %s record %x: %w", k, keys[i], err)
+				// The key is the transaction's memory: the error outlives it.
+				return &RecordError{Kind: k, Key: bytes.Clone(keys[i]), Err: err}
 			}
 		}
 		return nil
@@ -144,3 +145,32 @@ func PutRecords(tx Tx, recs []Record) error {
 	}
 	return tx.PutMany(raws)
 }
+
+// RecordError is a stored record that does not decode; it matches
+// ErrBadRecord, and a backend whose bytes can only have changed by damage
+// (a bbolt file) reports it as such.
+type RecordError struct {
+	Kind Kind
+	Key  []byte // nil when the caller named no key
+	Err  error
+}
+
+func (e *RecordError) Error() string {
+	if e.Key == nil {
+		return fmt.Sprintf("decode %s record: %v", e.Kind, e.Err)
+	}
+	if len(e.Key) > maxKeyShown {
+		// A damaged file's key can be any length.
+		return fmt.Sprintf("decode %s record %x... (a key of %d bytes): %v", e.Kind, e.Key[:maxKeyShown], len(e.Key), e.Err)
+	}
+	return fmt.Sprintf("decode %s record %x: %v", e.Kind, e.Key, e.Err)
+}
+
+// maxKeyShown is the most of a key an error shows: ids are 8 bytes, names
+// at most 63.
+const maxKeyShown = 64
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrBadRecord) true.
+func (e *RecordError) Is(target error) bool { return target == ErrBadRecord }

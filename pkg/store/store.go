@@ -46,11 +46,17 @@ var Kinds = []Kind{Providers, Products, Plans, Credentials, Operations, SyncHist
 // Errors every backend returns, matched with errors.Is. Each carries the
 // error code that decides the exit status (see catalog.CodeOf).
 var (
-	ErrLocked      = catalog.NewError(catalog.CodeInUse, "the state file is in use by another tykportal process")
-	ErrNoState     = errors.New("the state file does not exist yet")
-	ErrNotFound    = errors.New("record not found")
-	ErrForeign     = errors.New("not a tykportal state file")
-	ErrCorrupt     = errors.New("the state file is damaged or not a bbolt database")
+	ErrLocked   = catalog.NewError(catalog.CodeInUse, "the state file is in use by another tykportal process")
+	ErrNoState  = errors.New("the state file does not exist yet")
+	ErrNotFound = errors.New("record not found")
+	ErrForeign  = errors.New("not a tykportal state file")
+	ErrCorrupt  = errors.New("the state file is damaged or not a bbolt database")
+	// ErrDamaged is a state file that is a bbolt database whose pages or
+	// records no longer read (truncated, overwritten); such errors also
+	// match ErrCorrupt.
+	ErrDamaged = errors.New("the state file is damaged")
+	// ErrBadRecord is a stored record that does not decode.
+	ErrBadRecord   = errors.New("a stored record does not decode")
 	ErrNewerSchema = errors.New("the state file was written by a newer tykportal")
 )
 

@@ -268,7 +268,11 @@ func (e *Engine) fetch(ctx context.Context, p provider.Provider, opts Options) f
 			cancel()
 		}
 	}()
-	f.policies, err = src.ListPolicies(ctx)
+	// A Dashboard that pages its answer tells how far the list has come.
+	listCtx := dashboard.WithListProgress(ctx, func(n int) {
+		report.Report(p.Name, progress.Count(n)+" policies received")
+	})
+	f.policies, err = src.ListPolicies(listCtx)
 	if err != nil {
 		cancel()
 	}

@@ -28,6 +28,9 @@ const (
 	ReasonNotPartitioned  = "not_partitioned"
 	ReasonNoAPIs          = "no_apis"
 	ReasonDuplicateID     = "duplicate_id"
+	// ReasonOAuthCombined: the policy tykportal made for OAuth clients of
+	// one product and plan (policy.CombinedTag); it is neither.
+	ReasonOAuthCombined = "oauth_combined"
 )
 
 // ErrMassHide marks a sync refused because it would hide too much.
@@ -67,6 +70,8 @@ type Changeset struct {
 // a skip reason.
 func classify(p *dashboard.Policy) string {
 	switch {
+	case policy.IsCombined(p):
+		return ReasonOAuthCombined
 	case p.IsInactive || p.State == "deny":
 		return ReasonInactive
 	}

@@ -55,6 +55,13 @@ func TestClassifyAndSkip(t *testing.T) {
 		{"inactive flag", with(access("h", "api1"), func(p *dashboard.Policy) { p.IsInactive = true }), ReasonInactive},
 		{"state deny", with(limit("i", 1, 1), func(p *dashboard.Policy) { p.State = "deny" }), ReasonInactive},
 		{"access without APIs", access("j"), ReasonNoAPIs},
+		// A combined OAuth policy grants access and sets limits, unpartitioned:
+		// it is tykportal's own, neither a product nor a plan.
+		{"combined OAuth policy", with(access("n", "api1"), func(p *dashboard.Policy) {
+			p.Partitions = dashboard.Partitions{}
+			p.Rate, p.Per = 10, 1
+			p.Tags = append(p.Tags, "tykportal-oauth-combined", "tykportal-oauth:a+b")
+		}), ReasonOAuthCombined},
 		{"tag not matching", with(access("k", "api1"), func(p *dashboard.Policy) { p.Tags = []string{"internal"} }), ""},
 		{"no tags on the policy", with(access("l", "api1"), func(p *dashboard.Policy) { p.Tags = nil }), ""},
 	}

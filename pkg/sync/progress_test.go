@@ -106,7 +106,8 @@ func TestProgressStagesAndOwnDurations(t *testing.T) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	for _, name := range []string{"quick", "slow"} {
-		if want := []string{"fetching", fmt.Sprintf("%d policies decoded", byName[name].PoliciesFetched), "writing", "done"}; !slices.Equal(rec.seen[name], want) {
+		n := byName[name].PoliciesFetched
+		if want := []string{"fetching", fmt.Sprintf("%d policies received", n), fmt.Sprintf("%d policies decoded", n), "writing", "done"}; !slices.Equal(rec.seen[name], want) {
 			t.Errorf("%s reported %q, want %q", name, rec.seen[name], want)
 		}
 	}

@@ -176,7 +176,8 @@ func (s *Sim) authenticate(r *http.Request) *User {
 }
 
 func isAdmin(u *User) bool {
-	if len(u.Permissions) == 0 {
+	// Empty permissions mean admin only outside a user group.
+	if len(u.Permissions) == 0 && u.GroupID == "" {
 		return true
 	}
 	v := u.Permissions["IsAdmin"]
@@ -413,8 +414,7 @@ func (s *Sim) apisRoute(w http.ResponseWriter, r *http.Request, u *User, rest []
 	for _, a := range s.apis {
 		if visible(u, a.org) && (a.def["id"] == rest[0] || a.def["api_id"] == rest[0]) {
 			if len(rest) == 2 && rest[1] == "keys" {
-				if s.opts.HashKeys && s.opts.NoHashedKeyListing {
-					writeStatus(w, http.StatusBadRequest, "Error", "Hashed key listing is disabled: set enable_hashed_keys_listing")
+				if s.keyListRefused(w) {
 					return
 				}
 				var hashes []string
@@ -508,6 +508,9 @@ func (s *Sim) keysRoute(w http.ResponseWriter, r *http.Request, u *User, rest []
 	}
 	ref := rest[0]
 	hashed := r.URL.Query().Get("hashed") != ""
+	if s.hashedRefused(w, hashed) {
+		return
+	}
 	hash := ref
 	if !hashed && s.opts.HashKeys {
 		hash = keyHash(ref)
@@ -564,7 +567,7 @@ func (s *Sim) oauthRoute(w http.ResponseWriter, r *http.Request, u *User, rest [
 				return
 			}
 			body, ok := readBody(r)
-			if !ok {
+			if !ok || oauthMetaMalformed(body) {
 				writeStatus(w, http.StatusForbidden, "Error", "Request body malformed.")
 				return
 			}
@@ -613,14 +616,13 @@ func userJSON(u *User) map[string]any {
 	return map[string]any{
 		"id": u.ID, "org_id": u.OrgID, "email_address": u.Email, "first_name": "", "last_name": "",
 		"active": u.Active, "access_key": u.AccessKey, "user_permissions": u.Permissions,
-		"created_at": "2026-01-01T00:00:00Z", "group_id": "", "password_max_days": 0,
+		"created_at": "2026-01-01T00:00:00Z", "group_id": u.GroupID, "password_max_days": 0,
 		"api_model": map[string]any{}, "last_login_date": "2026-01-01T00:00:00Z", "password_updated": "2026-01-01T00:00:00Z",
 	}
 }
 
 func (s *Sim) usersMe(w http.ResponseWriter, u *User) {
-	if !s.opts.UsersMe {
-		writeStatus(w, http.StatusNotFound, "Error", "Not found")
+	if s.usersMeRefused(w) {
 		return
 	}
 	writeJSON(w, 200, userJSON(u))

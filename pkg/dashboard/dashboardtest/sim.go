@@ -45,15 +45,18 @@ import (
 // /api/users/me off, keys not hashed, delete-by-hash off; Defaults() gives
 // the common production set-up.
 type Options struct {
-	PageSize     int           // default 10 (the Dashboard's page_size)
-	Legacy       bool          // ignore p<0: answer page 1 and the real page count
-	Latency      time.Duration // added to every /api request
-	UsersMe      bool          // GET /api/users/me works with the API secret
-	HashKeys     bool          // keys stored hashed, key_hash returned
-	DeleteByHash bool          // enable_delete_key_by_hash
+	PageSize int           // default 10 (the Dashboard's page_size)
+	Legacy   bool          // ignore p<0: answer page 1 and the real page count
+	Latency  time.Duration // added to every /api request
+	UsersMe  bool          // GET /api/users/me works with the API secret
+	// UsersMeUnauthorized: GET /api/users/me answers 401, as a Dashboard
+	// that wants a session cookie there (its spec says so) does.
+	UsersMeUnauthorized bool
+	HashKeys            bool // keys stored hashed, key_hash returned
+	DeleteByHash        bool // enable_delete_key_by_hash
 	// NoHashedKeyListing refuses key lists while keys are hashed, as a
-	// Dashboard without enable_hashed_keys_listing does (its answer's text
-	// is assumed: 400 with a Message naming the setting).
+	// Dashboard without enable_hashed_keys_listing does: 404 "Could not
+	// retrieve keys." (the Dashboard's spec).
 	NoHashedKeyListing bool
 	Seed               int64 // ids are drawn from this seed (deterministic runs)
 }
@@ -67,6 +70,7 @@ type User struct {
 	ID          string            `json:"id"`
 	OrgID       string            `json:"org_id"`
 	Email       string            `json:"email_address"`
+	GroupID     string            `json:"group_id"`
 	AccessKey   string            `json:"access_key"`
 	Permissions map[string]string `json:"user_permissions"`
 	Active      bool              `json:"active"`

@@ -2,7 +2,9 @@
 package parallel
 
 import (
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 )
 
@@ -21,7 +23,7 @@ func Chunks(n, least int, fn func(lo, hi int) error) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = fn(w*n/workers, (w+1)*n/workers)
+			errs[w] = guarded(func() error { return fn(w*n/workers, (w+1)*n/workers) })
 		}()
 	}
 	wg.Wait()
@@ -31,4 +33,26 @@ func Chunks(n, least int, fn func(lo, hi int) error) error {
 		}
 	}
 	return nil
+}
+
+// guarded runs fn with memory faults turned into an error: the chunks may
+// read a memory-mapped file (bbolt's records), where a damaged file faults,
+// and a fault on this goroutine would otherwise kill the process before
+// the caller, whose own goroutine is guarded, could report the damage. The
+// error wraps the runtime's, whose Addr method tells it apart.
+func guarded(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			fault, ok := r.(interface {
+				error
+				Addr() uintptr
+			})
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("memory fault: %w", fault)
+		}
+	}()
+	return fn()
 }

@@ -13,10 +13,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -127,8 +127,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return fail(store.ErrNoState)
 	case exists && fi.IsDir():
 		return fail(fmt.Errorf("%w: it is a directory", store.ErrCorrupt))
+	case exists && fi.Size() == 0 && opts.ReadOnly:
+		// Created by a process that has not written it yet, or left so
+		// by one that died first: a new state, with nothing in it.
+		return fail(fmt.Errorf("%w (the file is empty)", store.ErrNoState))
 	case exists && fi.Size() > 0:
-		if err := checkHeader(path); err != nil {
+		if err := checkHeader(path, fi.Size()); err != nil {
+			var de *DamagedError
+			if errors.As(err, &de) {
+				return nil, err
+			}
 			return fail(err)
 		}
 	case !exists:
@@ -154,40 +162,69 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		// grows the file itself to the mapping's size.
 		bopts.InitialMmapSize = 256 << 20
 	}
-	b, err := bolt.Open(path, 0o600, bopts)
+	b, err := openGuarded(path, bopts)
 	if err != nil {
+		var de *DamagedError
+		if errors.As(err, &de) {
+			return nil, err
+		}
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open state file %s: %w: close it or wait, e.g. stop `tykportal watch`", path, store.ErrLocked)
 		}
-		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+		if errors.Is(err, berrors.ErrChecksum) {
+			// The magic number is bbolt's (checkHeader), the header pages
+			// no longer sum: a bbolt file damaged, not a foreign one.
+			return nil, damaged(path, "its header pages fail their checksums")
+		}
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) {
 			return fail(fmt.Errorf("%w (left untouched)", store.ErrCorrupt))
 		}
 		return fail(err)
 	}
 	db := &DB{bolt: b, path: path}
-	if err := db.init(opts.ReadOnly, exists && fi.Size() > 0); err != nil {
+	if exists && fi.Size() > 0 {
+		if err := db.checkOpened(opts.ReadOnly); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	if err := guard(path, func() error { return db.init(opts.ReadOnly, exists && fi.Size() > 0) }); err != nil {
 		b.Close()
+		var de *DamagedError
+		if errors.As(err, &de) {
+			return nil, err
+		}
 		return fail(err)
 	}
 	return db, nil
 }
 
-// checkHeader refuses files that are not bbolt at all before bbolt sees them.
-func checkHeader(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
+// openGuarded is bolt.Open under guard: a read-write open reads the
+// freelist, a damaged one panics or faults. On a panic the file bbolt
+// opened is closed here, which also drops its lock.
+func openGuarded(path string, bopts *bolt.Options) (*bolt.DB, error) {
+	var file *os.File
+	bopts.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
+	var b *bolt.DB
+	err := guard(path, func() error {
+		var err error
+		b, err = bolt.Open(path, 0o600, bopts)
+		if err != nil && strings.Contains(err.Error(), "file size too small") {
+			return damaged(path, "%v: cut off", err)
+		}
 		return err
+	})
+	if err != nil && b == nil && file != nil {
+		var de *DamagedError
+		if errors.As(err, &de) {
+			file.Close()
+		}
 	}
-	defer f.Close()
-	// A bbolt meta page holds the magic 0xED0CDAED after the page header (16 bytes).
-	buf := make([]byte, 24)
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return fmt.Errorf("%w (left untouched)", store.ErrCorrupt)
-	}
-	if binary.LittleEndian.Uint32(buf[16:20]) != 0xED0CDAED {
-		return fmt.Errorf("%w (left untouched)", store.ErrCorrupt)
-	}
-	return nil
+	return b, err
 }
 
 // init checks the app marker and schema version, creating them in a brand
@@ -276,7 +313,9 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+	return guard(db.path, func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+	})
 }
 
 // Update runs fn in one write transaction: all of it is committed, or none.
@@ -286,7 +325,9 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+	return guard(db.path, func() error {
+		return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+	})
 }
 
 // boltTx is a transaction; a kind is a bucket, created on its first write.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,6 +26,11 @@ var _ store.Leases = Leases{}
 // Acquire takes provider's lease, polling for at most wait.
 func (l Leases) Acquire(ctx context.Context, provider, instance string, wait time.Duration) (store.Lease, error) {
 	path := l.Path + ".sync-" + provider + ".lock"
+	// `provider add` reserves its name before the first write has made
+	// the state's directory.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("take the lease %q: %w", provider, err)
+	}
 	return store.PollLease(ctx, wait, func() (store.Lease, error) {
 		f, err := tryLock(path, instance)
 		if errors.Is(err, errHeld) {

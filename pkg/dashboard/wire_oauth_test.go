@@ -9,14 +9,12 @@ import (
 	"github.com/tykportal/tykportal/pkg/dashboard/wiretest"
 )
 
-// Differences the golden fixtures expose that branch oauth fixes (it is
-// merged first); each test is skipped until then and is to be unskipped
-// after the merge.
+// Differences the golden fixtures exposed that branch oauth fixed (merged
+// before this one): written against the fixtures, failing before that merge.
 
 // OAS APIs whose auth is OIDC (server.authentication.oidc) or chosen by
 // baseIdentityProvider among several schemes (OAS authentication.go).
-func TestWireOASAuthPending(t *testing.T) {
-	t.Skip("fixed on branch oauth: OAS auth oidc/baseIdentityProvider")
+func TestWireOASAuth(t *testing.T) {
 	_, c := wireServer(t, wiretest.Route{Method: "GET", Path: "/api/apis", Status: 200, File: "apis_oas_auth.json"})
 	apis, err := c.ListAPIs(context.Background())
 	if err != nil {
@@ -31,8 +29,7 @@ func TestWireOASAuthPending(t *testing.T) {
 }
 
 // SW's OAuthClient and NewClientRequest type meta_data as string to string.
-func TestWireOAuthMetaDataStringsPending(t *testing.T) {
-	t.Skip("fixed on branch oauth: OAuth meta_data as strings")
+func TestWireOAuthMetaDataStrings(t *testing.T) {
 	fs, c := wireServer(t)
 	const api = "b84fe1a04e5648927971c0557971565c"
 	_, err := c.CreateOAuthClient(context.Background(), api, dashboard.OAuthClientRequest{PolicyID: wireMID, RedirectURI: "https://app.example.com/callback",
@@ -51,8 +48,7 @@ func TestWireOAuthMetaDataStringsPending(t *testing.T) {
 
 // SW: /api/users/me needs a session cookie, so a Dashboard may answer the
 // API secret with 401 there while /api/users accepts it.
-func TestWireUsersMe401Pending(t *testing.T) {
-	t.Skip("fixed on branch oauth: /api/users/me 401 fallback")
+func TestWireUsersMe401(t *testing.T) {
 	_, c := wireServer(t,
 		wiretest.Route{Method: "GET", Path: "/api/users/me", Status: 401, File: "error_401.json"},
 		wiretest.Route{Method: "GET", Path: "/api/users", Status: 200, File: "users_list.json"})
