@@ -239,6 +239,11 @@ func TestWireErrors(t *testing.T) {
 				_, err := c.GetOAuthClient(context.Background(), "b84fe1a04e5648927971c0557971565c", "nope")
 				return err
 			}, "", dashboard.ErrNotFound, ""},
+		{"404 api keys list", wiretest.Route{Method: "GET", Path: "/api/apis/8ddd91f3cda9453442c477b06c4e2da4/keys", Status: 404, File: "api_keys_404.json"},
+			func(c *dashboard.Client) error {
+				_, err := c.ListAPIKeys(context.Background(), "8ddd91f3cda9453442c477b06c4e2da4")
+				return err
+			}, "", dashboard.ErrNotFound, ""},
 		{"400 oauth api reference", wiretest.Route{Method: "GET", Path: "/api/apis/oauth/*", Status: 400, File: "oauth_400_api.json"},
 			func(c *dashboard.Client) error {
 				_, err := c.ListOAuthClients(context.Background(), "nope")

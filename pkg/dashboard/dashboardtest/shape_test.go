@@ -259,3 +259,30 @@ func TestCreatedPolicyShape(t *testing.T) {
 		t.Errorf("a created policy reads back in another shape than policy_get.json:\n%s", wiretest.Report(d))
 	}
 }
+
+// The simulator's options for Dashboards that refuse: /api/users/me 401 to
+// the API secret (SW: it needs a session cookie) and the key list 404 with
+// hashed listing off (SW's 404 of /api/apis/{apiID}/keys).
+func TestRefusalShapes(t *testing.T) {
+	s := NewServer(t, Options{UsersMe: true, UsersMeUnauthorized: true, HashKeys: true, NoHashedKeyListing: true, Seed: 7})
+	key := s.AddUser(User{OrgID: "o", Active: true})
+	s.AddAPI("o", map[string]any{"api_id": "a1", "name": "A"})
+	for _, tt := range []struct {
+		path    string
+		status  int
+		fixture string
+	}{
+		{"/api/users/me", 401, "error_401.json"},
+		{"/api/apis/a1/keys?p=1", 404, "api_keys_404.json"},
+	} {
+		code, _, raw := do(t, "GET", s.URL+tt.path, key, nil)
+		got, err := wiretest.Decode(raw)
+		if err != nil {
+			t.Fatalf("%s: %q: %v", tt.path, raw, err)
+		}
+		want := wireJSON(t, tt.fixture)
+		if code != tt.status || wiretest.ValueDiff(want, got) != nil {
+			t.Errorf("%s: %d %s, want %d as %s", tt.path, code, raw, tt.status, tt.fixture)
+		}
+	}
+}
