@@ -394,3 +394,52 @@ func TestWireCurrentUser(t *testing.T) {
 		}
 	})
 }
+
+// The single-object fixtures the client reads only inside a list or by a
+// second id form: the $oid plan by GetPolicy, and the API wrappers of
+// GET /api/apis/{id} as list items.
+func TestWireSingleObjects(t *testing.T) {
+	fs, c := wireServer(t)
+	p, err := c.GetPolicy(context.Background(), "66570989d98dd00001da17f2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.MID != "66570989d98dd00001da17f2" || p.Identity() != "gold-plan" || p.Rate != 16.5 || p.MetaData != nil {
+		t.Errorf("plan = %+v", p)
+	}
+	if err := c.UpdatePolicy(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	// Written back, the plan says what it said; the id and the nil maps take
+	// the forms docs/dashboard-api.md names ("write-back of nulls").
+	want := wireFile(t, "policy_get_plan.json").(map[string]any)
+	want["_id"], want["access_rights"], want["meta_data"] = "66570989d98dd00001da17f2", map[string]any{}, map[string]any{}
+	delete(want, "auth_type")
+	if d := wiretest.ValueDiff(want, wireBody(t, fs, http.MethodPut, "/api/portal/policies/66570989d98dd00001da17f2")); len(d) > 0 {
+		t.Errorf("the plan written back differs:\n%s", wiretest.Report(d))
+	}
+
+	list := map[string]any{"apis": []any{wireFile(t, "api_get.json"), wireFile(t, "api_get_oas.json")}, "pages": 1}
+	raw, err := json.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "apis.json"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(wiretest.NewWithRoutes(dir, wireSecret, []wiretest.Route{{Method: "GET", Path: "/api/apis", Status: 200, File: "apis.json"}}))
+	defer srv.Close()
+	c2, err := dashboard.New(dashboard.Config{BaseURL: srv.URL, Secret: wireSecret, OrgID: wireOrg, Timeout: 2 * time.Second, RetryBaseDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apis, err := c2.ListAPIs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(apis) != 2 || apis[0].APIID != "8ddd91f3cda9453442c477b06c4e2da4" || apis[0].AuthType != "authToken" ||
+		!apis[1].IsOAS || apis[1].Name != "Orders OAS API" || apis[1].ListenPath != "/orders/" {
+		t.Errorf("apis = %+v", apis)
+	}
+}
