@@ -70,6 +70,7 @@ func runScripts(t *testing.T, pg *pgtest.Server) {
 		t.Fatal(err)
 	}
 	sims := &simRegistry{byScript: map[*testscript.TestScript]map[string]*simInstance{}, seed: seed}
+	fixtures := newFixtureRegistry()
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -112,6 +113,7 @@ func runScripts(t *testing.T, pg *pgtest.Server) {
 			"exits":        cmdExits,
 			"filemode":     cmdFileMode,
 			"sim":          sims.cmd,
+			"fixtures":     fixtures.cmd,
 			"jsonget":      cmdJSONGet,
 			"jsonenv":      cmdJSONEnv,
 			"gencert":      cmdGenCert,

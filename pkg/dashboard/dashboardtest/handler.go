@@ -320,7 +320,7 @@ func (s *Sim) policiesRoute(w http.ResponseWriter, r *http.Request, u *User, res
 	}
 	mid := rest[0]
 	if !isHexID(mid) {
-		writeStatus(w, http.StatusBadRequest, "Error", "Policy ID is not in hex format.")
+		writeStatus(w, http.StatusBadRequest, "Error", "Invalid policy ID.")
 		return
 	}
 	idx := -1
@@ -386,7 +386,7 @@ func (s *Sim) apiWrapper(a *apiRec) map[string]any {
 	w := map[string]any{
 		"api_definition": a.def, "categories": []any{}, "created_at": a.created.Format(time.RFC3339),
 		"updated_at": a.created.Format(time.RFC3339), "user_owners": []any{}, "user_group_owners": []any{},
-		"hook_references": []any{}, "is_site": false, "sort_by": 0,
+		"hook_references": []any{}, "is_site": false, "sort_by": 0, "api_model": map[string]any{},
 	}
 	if a.oas != nil {
 		w["oas"] = a.oas
@@ -581,6 +581,12 @@ func (s *Sim) oauthRoute(w http.ResponseWriter, r *http.Request, u *User, rest [
 				"policy_id": pid, "meta_data": body["meta_data"], "description": body["description"],
 				"client_name": body["client_name"],
 			}
+			// The Dashboard's OAuthClient struct answers strings, never null,
+			// and its DCR registration (swagger OAuthClient).
+			if _, ok := client["client_name"].(string); !ok {
+				client["client_name"] = ""
+			}
+			client["dcr_registration"] = map[string]any{"access_token": "", "client_uri": "", "provider": ""}
 			s.oauth[apiID] = append(s.oauth[apiID], client)
 			writeJSON(w, 200, client)
 		default:
@@ -603,7 +609,7 @@ func (s *Sim) oauthRoute(w http.ResponseWriter, r *http.Request, u *User, rest [
 		}
 		return
 	}
-	writeStatus(w, http.StatusNotFound, "Error", "OAuth client not found")
+	writeStatus(w, http.StatusNotFound, "Error", "Could not retrieve app detail.")
 }
 
 func userJSON(u *User) map[string]any {
@@ -611,6 +617,7 @@ func userJSON(u *User) map[string]any {
 		"id": u.ID, "org_id": u.OrgID, "email_address": u.Email, "first_name": "", "last_name": "",
 		"active": u.Active, "access_key": u.AccessKey, "user_permissions": u.Permissions,
 		"created_at": "2026-01-01T00:00:00Z", "group_id": u.GroupID, "password_max_days": 0,
+		"api_model": map[string]any{}, "last_login_date": "2026-01-01T00:00:00Z", "password_updated": "2026-01-01T00:00:00Z",
 	}
 }
 

@@ -515,6 +515,7 @@ func policyDefaults() map[string]any {
 		"hmac_enabled": false, "active": false, "is_inactive": false, "tags": []any{}, "key_expires_in": 0.0,
 		"partitions": map[string]any{"quota": false, "rate_limit": false, "complexity": false, "acl": false, "per_api": false},
 		"meta_data":  map[string]any{}, "graphql_access_rights": map[string]any{}, "state": "active", "auth_type": "authToken",
+		"enable_http_signature_validation": false, "post_expiry_grace_period": 0.0, "smoothing": nil,
 	}
 }
 

@@ -142,7 +142,7 @@ func TestPolicyWrites(t *testing.T) {
 	if code, m, _ = do(t, "POST", s.URL+"/api/portal/policies", admin, "{not json"); code != 403 || m["Message"] != "Request body malformed." {
 		t.Fatalf("malformed: %d %v", code, m)
 	}
-	if code, m, _ = do(t, "GET", s.URL+"/api/portal/policies/xyz", admin, nil); code != 400 || m["Message"] != "Policy ID is not in hex format." {
+	if code, m, _ = do(t, "GET", s.URL+"/api/portal/policies/xyz", admin, nil); code != 400 || m["Message"] != "Invalid policy ID." {
 		t.Fatalf("bad id: %d %v", code, m)
 	}
 	if code, m, _ = do(t, "GET", s.URL+"/api/portal/policies/000000000000000000000000", admin, nil); code != 404 || m["Message"] != "Could not retrieve portal object." {
