@@ -20,7 +20,9 @@ echo "== go vet"
 go vet ./...
 
 echo "== go test -race"
-go test -race -count=1 ./...
+# The end-to-end package runs every script on bbolt and on PostgreSQL and
+# takes more than go test's default 10 minutes under the race detector.
+go test -race -count=1 -timeout 45m ./...
 
 echo "== real keyring"
 ./scripts/keyring-test.sh
