@@ -160,9 +160,19 @@ type harness struct {
 }
 
 func start(t *testing.T, interval time.Duration, names ...string) *harness {
+	return startFailing(t, interval, nil, names...)
+}
+
+// startFailing starts the loop with the providers in failing failing from
+// their first sync: set before the loop runs, since it syncs at once.
+func startFailing(t *testing.T, interval time.Duration, failing []string, names ...string) *harness {
+	fail := map[string]bool{}
+	for _, n := range failing {
+		fail[n] = true
+	}
 	h := &harness{
 		clock:   &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
-		syncer:  &fakeSyncer{calls: map[string]int{}, fail: map[string]bool{}, done: make(chan string, 100)},
+		syncer:  &fakeSyncer{calls: map[string]int{}, fail: fail, done: make(chan string, 100)},
 		names:   names,
 		nexts:   map[string][]time.Duration{},
 		trigger: make(chan struct{}),
@@ -235,10 +245,7 @@ func TestTicks(t *testing.T) {
 }
 
 func TestFailingProviderBacksOffAndRecovers(t *testing.T) {
-	h := start(t, 8*time.Minute, "bad", "good")
-	h.syncer.mu.Lock()
-	h.syncer.fail["bad"] = true
-	h.syncer.mu.Unlock()
+	h := startFailing(t, 8*time.Minute, []string{"bad"}, "bad", "good")
 	h.waitSyncs(t, 2)
 	// bad retries after 30s, 60s, ...; good is not delayed by it
 	h.clock.Advance(30 * time.Second)
