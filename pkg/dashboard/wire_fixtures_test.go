@@ -51,13 +51,9 @@ func wireServer(t *testing.T, routes ...wiretest.Route) (*wiretest.Server, *dash
 
 func wireFile(t *testing.T, name string) any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(wireDir, name))
+	v, err := wiretest.DecodeFile(filepath.Join(wireDir, name))
 	if err != nil {
 		t.Fatal(err)
-	}
-	v, err := wiretest.Decode(raw)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
 	}
 	return v
 }

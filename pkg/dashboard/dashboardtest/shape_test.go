@@ -1,7 +1,6 @@
 package dashboardtest
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,13 +63,9 @@ func excused(p string, which ...string) bool {
 
 func wireJSON(t *testing.T, name string) any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(wireDir, name))
+	v, err := wiretest.DecodeFile(filepath.Join(wireDir, name))
 	if err != nil {
 		t.Fatal(err)
-	}
-	v, err := wiretest.Decode(raw)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
 	}
 	return v
 }
