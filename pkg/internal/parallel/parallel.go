@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // Chunks runs fn over [0,n) in contiguous chunks, one per core, when n is at
@@ -55,4 +56,48 @@ func guarded(fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// Ahead runs fn over [0,n) in chunks of size items, in order, on every
+// core, ahead of a consumer that takes the items in order: ready(i)
+// blocks until item i's chunk is done and returns that chunk's error. The
+// consumer starts on the first chunk while the others are still being
+// worked on, where Chunks would have it wait for all. stop ends the work
+// (the chunks not yet started are left undone) and waits for the running
+// ones; call it once, when the consumer is done, whichever way.
+func Ahead(n, size int, fn func(lo, hi int) error) (ready func(i int) error, stop func()) {
+	size = max(size, 1)
+	chunks := (n + size - 1) / size
+	done := make([]chan struct{}, chunks)
+	for c := range done {
+		done[c] = make(chan struct{})
+	}
+	errs := make([]error, chunks)
+	var next atomic.Int64
+	var stopped atomic.Bool
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), chunks) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stopped.Load() {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				errs[c] = fn(c*size, min((c+1)*size, n))
+				close(done[c])
+			}
+		}()
+	}
+	ready = func(i int) error {
+		c := i / size
+		<-done[c]
+		return errs[c]
+	}
+	stop = func() {
+		stopped.Store(true)
+		wg.Wait()
+	}
+	return ready, stop
 }

@@ -47,3 +47,67 @@ func TestChunks(t *testing.T) {
 		t.Error("a serial run's error was lost")
 	}
 }
+
+// Ahead visits every index once, hands each chunk over as soon as it is
+// done (the consumer takes item 0 while later chunks wait for it), reports
+// each chunk's own error, and no chunk runs once stop has returned.
+func TestAhead(t *testing.T) {
+	for _, procs := range []int{1, 4} {
+		t.Run(fmt.Sprint("procs=", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			for _, tc := range []struct{ n, size int }{{0, 4}, {1, 4}, {10, 3}, {1000, 64}, {7, 0}} {
+				visits := make([]atomic.Int32, tc.n)
+				taken := make(chan struct{})
+				ready, stop := Ahead(tc.n, tc.size, func(lo, hi int) error {
+					if lo > 0 {
+						<-taken // only once the consumer has the first chunk
+					}
+					for i := lo; i < hi; i++ {
+						visits[i].Add(1)
+					}
+					return nil
+				})
+				for i := range tc.n {
+					if err := ready(i); err != nil {
+						t.Fatal(err)
+					}
+					if visits[i].Load() != 1 {
+						t.Fatalf("n=%d: item %d handed over after %d visits", tc.n, i, visits[i].Load())
+					}
+					if i == 0 {
+						close(taken)
+					}
+				}
+				stop()
+			}
+
+			ready, stop := Ahead(100, 10, func(lo, hi int) error {
+				if lo == 30 {
+					return fmt.Errorf("chunk at %d", lo)
+				}
+				return nil
+			})
+			for i, want := range map[int]string{0: "", 29: "", 30: "chunk at 30", 39: "chunk at 30", 40: ""} {
+				if err := ready(i); fmt.Sprint(err) != map[bool]string{true: "<nil>", false: want}[want == ""] {
+					t.Errorf("item %d: error %v, want %q", i, err, want)
+				}
+			}
+			stop()
+
+			// A consumer that gives up after the first item: stop returns,
+			// and no chunk runs after it.
+			var started atomic.Int32
+			ready, stop = Ahead(1000, 1, func(lo, hi int) error {
+				started.Add(1)
+				return nil
+			})
+			_ = ready(0)
+			stop()
+			after := started.Load()
+			runtime.Gosched()
+			if n := started.Load(); n != after {
+				t.Errorf("%d chunks ran after stop returned", n-after)
+			}
+		})
+	}
+}

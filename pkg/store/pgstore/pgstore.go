@@ -108,6 +108,7 @@ func connect(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	}
 	cfg.ConnConfig.ConnectTimeout = timeout
 	cfg.MaxConns = 8
+	cfg.AfterConnect = preferLZ4
 	retries := opts.Retries
 	if retries <= 0 {
 		retries = 8
@@ -127,6 +128,24 @@ func connect(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	}
 	db.pool = pool
 	return db, nil
+}
+
+// preferLZ4 has the session compress large values with lz4 where the
+// server has it (PostgreSQL 14 and later, built with lz4; elsewhere the
+// setting is refused and pglz stays). A first sync's history record is a
+// megabyte of JSON, and pglz, the default, spent 12 ms of its 21 ms insert
+// compressing it (lz4: under 2 ms, the result 2% larger). A session
+// setting rather than a column's: it changes no schema, so hosts on the
+// previous release share the database unchanged, and every server reads
+// both kinds.
+func preferLZ4(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, "SET default_toast_compression = lz4")
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "22023" || pgErr.Code == "42704") {
+		// invalid_parameter_value (no lz4), undefined_object (before 14).
+		return nil
+	}
+	return err
 }
 
 // connectError says what went wrong with a connection in words, never

@@ -206,3 +206,54 @@ func TestIsConnErr(t *testing.T) {
 		})
 	}
 }
+
+// A large value (a first sync's history record) is compressed with lz4
+// where the server has it (Debian's PostgreSQL 15 has), and reads back
+// whole.
+func TestLargeValuesUseLZ4(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, newDB(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var has bool
+	err = db.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))").Scan(&has)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has {
+		t.Skip("SKIP: this PostgreSQL server has no lz4")
+	}
+	var b strings.Builder
+	b.WriteString(`{"provider":"p","changes":[`)
+	for i := range 20000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"action":"create","name":"generated-%d"}`, i)
+	}
+	b.WriteString("]}")
+	value := []byte(b.String())
+	key := store.IDKey(1)
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put(store.SyncHistory, key, value) }); err != nil {
+		t.Fatal(err)
+	}
+	var method string
+	if err := db.pool.QueryRow(ctx, "SELECT pg_column_compression(record) FROM sync_history WHERE id = 1").Scan(&method); err != nil {
+		t.Fatal(err)
+	}
+	if method != "lz4" {
+		t.Errorf("the %d-byte record is compressed with %q, want lz4", len(value), method)
+	}
+	err = db.View(ctx, func(tx store.Tx) error {
+		got, err := tx.Get(store.SyncHistory, key)
+		if err == nil && string(got) != string(value) {
+			err = fmt.Errorf("read back %d bytes, not the %d written", len(got), len(value))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

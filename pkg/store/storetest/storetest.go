@@ -34,6 +34,7 @@ func Run(t *testing.T, open Open) {
 		{"Sequences", testSequences},
 		{"PutRecords", testPutRecords},
 		{"PutManyLongRuns", testPutManyLongRuns},
+		{"PutRecordsLongRuns", testPutRecordsLongRuns},
 		{"ListLargeKindInOrder", testListLarge},
 		{"CancelledContext", testCancelled},
 		{"Revision", testRevision},
@@ -279,6 +280,58 @@ func testPutRecords(t *testing.T, s store.Store) {
 			return nil
 		}))
 	}
+}
+
+// PutRecords in long runs of one kind, as a sync writes them (on
+// PostgreSQL each run is a COPY fed while the records are encoded): new
+// keys, the same keys again, keys apart, then a run with a bad record halfway,
+// which fails the call and writes nothing of it.
+func testPutRecordsLongRuns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const products, plans = 1000, 600
+	records := func(base, stride uint64, tag int) []store.Record {
+		var recs []store.Record
+		for i := range products + plans {
+			k := store.Products
+			if i >= products {
+				k = store.Plans
+			}
+			recs = append(recs, store.Record{Kind: k, Key: store.IDKey(base + stride*uint64(i)), Value: rec{Name: fmt.Sprint(tag), N: i}})
+		}
+		return recs
+	}
+	check := func(recs []store.Record, tag int) {
+		t.Helper()
+		must(t, s.View(ctx, func(tx store.Tx) error {
+			for i, r := range recs {
+				got, err := store.Get[rec](tx, r.Kind, r.Key)
+				if err != nil || got.N != i || got.Name != fmt.Sprint(tag) {
+					return fmt.Errorf("record %d is %+v, %v; want round %d", i, got, err, tag)
+				}
+			}
+			return nil
+		}))
+	}
+	// New keys in one range, the same again, new keys apart (not a
+	// range), and keys apart of which some are stored.
+	for round, recs := range [][]store.Record{records(1, 1, 1), records(1, 1, 2), records(50000, 3, 3), records(2, 2, 4)} {
+		must(t, s.Update(ctx, func(tx store.Tx) error { return store.PutRecords(tx, recs) }))
+		check(recs, round+1)
+	}
+	bad := records(100000, 1, 5)
+	bad[products/2].Value = failing{N: -1}
+	err := s.Update(ctx, func(tx store.Tx) error { return store.PutRecords(tx, bad) })
+	if err == nil || !strings.Contains(err.Error(), "encode") {
+		t.Fatalf("a run with a bad record: %v", err)
+	}
+	must(t, s.View(ctx, func(tx store.Tx) error {
+		for _, i := range []int{0, products/2 - 1, products + plans - 1} {
+			if ok, _ := store.Exists(tx, bad[i].Kind, bad[i].Key); ok {
+				return fmt.Errorf("a failed PutRecords wrote record %d", i)
+			}
+		}
+		return nil
+	}))
 }
 
 // Long runs of one kind (a sync's thousands of products, then plans) are
