@@ -267,7 +267,7 @@ func (r *copyRows) Next() bool {
 }
 
 func (r *copyRows) Values() ([]any, error) { return r.row[:], nil }
-func (r *copyRows) Err() error              { return r.err }
+func (r *copyRows) Err() error             { return r.err }
 
 // noneStored tells whether the table holds none of the keys (distinct).
 // Ids that make one range, as a sync's creates do (reserved together), are
