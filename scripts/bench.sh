@@ -7,11 +7,17 @@
 #     apply and second-sync times.
 #   - the real binary: peak RSS of a sync at 1k, 10k and 50k policies,
 #     `products list -o json` over 10,000 products, `version` start-up.
-# Usage: ./scripts/bench.sh [--quick]   (--quick skips the ~25 s naive walk)
+# Usage: ./scripts/bench.sh [--quick | --postgres]
+#   --quick skips the ~25 s naive walk; --postgres runs the PostgreSQL part only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=false
-[ "${1:-}" = "--quick" ] && quick=true
+quick=false pgonly=false
+case "${1:-}" in
+--quick) quick=true ;;
+--postgres) pgonly=true ;;
+"") ;;
+*) echo "usage: $0 [--quick | --postgres]" >&2; exit 2 ;;
+esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tykportal-bench.XXXXXX")
 sim_pid=""
@@ -20,14 +26,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== machine: $(nproc) cores, $(go version | cut -d' ' -f3-)"
+go build -o "$work/tykportal" ./cmd/tykportal
+go build -o "$work/dashboard-sim" ./cmd/dashboard-sim
+
+if ! $pgonly; then
 echo "== Go benchmarks"
 naive=1; $quick && naive=0
 BENCH_NAIVE=$naive go test -run '^$' -bench 'FullSync10k|LegacySync10k' -benchtime 1x -timeout 30m ./pkg/sync/ | grep -E '^Benchmark'
 go test -run '^$' -bench 'Apply10kChanges|SecondSync10k|Compute10k' -benchtime 5x ./pkg/sync/ | grep -E '^Benchmark'
 go test -run '^$' -bench 'ListPolicies10k' -benchtime 5x ./pkg/dashboard/ | grep -E '^Benchmark'
-
-go build -o "$work/tykportal" ./cmd/tykportal
-go build -o "$work/dashboard-sim" ./cmd/dashboard-sim
+fi
 
 # start_sim POLICIES APIS [LATENCY]: (re)start the simulator with generated
 # data and set $url. Not called in $(...): the background process would keep
@@ -67,6 +75,7 @@ print("median %.1f ms over %d runs (min %.1f, max %.1f)" % (statistics.median(ti
 PY
 }
 
+if ! $pgonly; then
 echo "== the real binary against the simulator as its own process (as a Dashboard is), 20 ms latency"
 echo "   11 rounds of: transfer bound (two concurrent curl GETs of the p=-2 answers, bodies discarded),"
 echo "   first sync into a fresh state file, second sync (nothing changed); medians, the median of each"
@@ -128,6 +137,8 @@ printf 'products list -o json (%s products): ' "$("$work/tykportal" products lis
 median_ms 10 "$work/tykportal" products list -o json
 printf 'version start-up: '
 median_ms 20 "$work/tykportal" version
+
+fi
 
 # PostgreSQL (issue "A shared catalogue on PostgreSQL"), each figure beside
 # its bbolt counterpart from the same run:
