@@ -135,8 +135,8 @@ type EncodingWriter interface {
 }
 
 // encodeAhead is the chunk of records encoded at a time ahead of an
-// EncodingWriter: small enough that the writer starts soon, large enough
-// that handing chunks over costs nothing measurable.
+// EncodingWriter: the writer waits only for the first chunk (256 products
+// encode in about a millisecond), and each chunk costs one channel close.
 const encodeAhead = 256
 
 // PutRecords encodes many values on every core, then stores them in one
