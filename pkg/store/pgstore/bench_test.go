@@ -23,7 +23,7 @@ import (
 //	go test -run '^$' -bench . -benchtime 10x ./pkg/store/pgstore/
 
 // benchRecords is n product records as a first sync writes them.
-func benchRecords(b *testing.B, n int) []store.Raw {
+func benchRecords(b testing.TB, n int) []store.Raw {
 	b.Helper()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	recs := make([]store.Raw, n)
@@ -343,4 +343,45 @@ func BenchmarkOpen(b *testing.B) {
 		}
 		db.Close()
 	}
+}
+
+// BenchmarkCopyKeyOrder: 10,000 product records by COPY into an empty
+// products table with their members in the order they are encoded in
+// and in jsonb's order (which the server's sort of each object finds
+// sorted), and what putting them in that order costs the client.
+func BenchmarkCopyKeyOrder(b *testing.B) {
+	ctx := context.Background()
+	recs := benchRecords(b, 10000)
+	var o jsonbOrderer
+	rows := map[string][][]any{}
+	for i, r := range recs {
+		rows["struct"] = append(rows["struct"], []any{int64(i + 1), r.Value})
+		rows["jsonb"] = append(rows["jsonb"], []any{int64(i + 1), o.reorder(r.Value)})
+	}
+	db := benchDB(b)
+	for _, order := range []string{"struct", "jsonb"} {
+		b.Run(order, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				if _, err := db.pool.Exec(ctx, "TRUNCATE products"); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(tx pgx.Tx) error {
+					_, err := tx.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"id", "record"}, pgx.CopyFromRows(rows[order]))
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("reorder", func(b *testing.B) {
+		for b.Loop() {
+			for _, r := range recs {
+				o.reorder(r.Value)
+			}
+		}
+	})
 }

@@ -203,7 +203,7 @@ func (t *pgTx) copyIn(tb table, w writes, start, end int) error {
 		keys = append(keys, k)
 		seen[k] = struct{}{}
 	}
-	rows := &copyRows{w: w, keys: keys, start: start, next: start}
+	rows := &copyRows{w: w, keys: keys, start: start, next: start, jsonb: !tb.json}
 	if len(seen) == len(keys) {
 		fresh, err := t.noneStored(tb, keys)
 		if err != nil {
@@ -242,11 +242,15 @@ func (t *pgTx) copyIn(tb table, w writes, start, end int) error {
 }
 
 // copyRows is a run of records as COPY reads them, each taken when its
-// encoding is ready.
+// encoding is ready, and for a jsonb column with its members in jsonb's
+// order (on the COPY's own goroutine, while the server parses the rows
+// before).
 type copyRows struct {
 	w           writes
 	keys        []any
 	start, next int
+	jsonb       bool
+	order       jsonbOrderer
 	row         [2]any
 	err         error
 }
@@ -260,7 +264,10 @@ func (r *copyRows) Next() bool {
 		r.err = err
 		return false
 	}
-	// The bytes as they are: pgx sends them as the JSON text.
+	if r.jsonb {
+		v = r.order.reorder(v)
+	}
+	// pgx sends the bytes as they are, as the JSON text.
 	r.row = [2]any{r.keys[r.next-r.start], v}
 	r.next++
 	return true
