@@ -10,7 +10,6 @@ import (
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/store"
-	"github.com/tykportal/tykportal/pkg/store/pgstore/pgtest"
 )
 
 // The write and read paths of a sync of 10,000 policies on PostgreSQL,
@@ -44,27 +43,6 @@ func benchRecords(b testing.TB, n int) []store.Raw {
 		recs[i] = store.Raw{Kind: store.Products, Key: store.IDKey(p.ID), Value: v}
 	}
 	return recs
-}
-
-// benchURL is a migrated, empty database of the shared server.
-func benchURL(b *testing.B) string {
-	b.Helper()
-	url := pgtest.Shared(b).NewDatabase(b)
-	if _, _, err := Migrate(context.Background(), url); err != nil {
-		b.Fatal(err)
-	}
-	return url
-}
-
-// benchDB is an open, migrated, empty database of the shared server.
-func benchDB(b *testing.B) *DB {
-	b.Helper()
-	db, err := Open(context.Background(), benchURL(b), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	return db
 }
 
 // A writeWay writes recs into table (id bigint, record jsonb or json) in
@@ -170,7 +148,7 @@ func BenchmarkWrite10k(b *testing.B) {
 		for _, w := range writeWays {
 			for _, mode := range []string{"insert", "update"} {
 				b.Run(table+"/"+w.name+"/"+mode, func(b *testing.B) {
-					db := benchDB(b)
+					db := openDB(b)
 					if _, err := db.pool.Exec(ctx, productsJSON); err != nil {
 						b.Fatal(err)
 					}
@@ -219,7 +197,7 @@ func BenchmarkPutHistory(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(v)))
-	db := benchDB(b)
+	db := openDB(b)
 	if _, err := db.pool.Exec(ctx, "CREATE TABLE history_json (id bigint PRIMARY KEY, record json NOT NULL)"); err != nil {
 		b.Fatal(err)
 	}
@@ -255,7 +233,7 @@ func BenchmarkPutRecords10k(b *testing.B) {
 		}
 		recs[i] = store.Record{Kind: store.Products, Key: r.Key, Value: p}
 	}
-	db := benchDB(b)
+	db := openDB(b)
 	for b.Loop() {
 		b.StopTimer()
 		if _, err := db.pool.Exec(ctx, "TRUNCATE products"); err != nil {
@@ -272,7 +250,7 @@ func BenchmarkPutRecords10k(b *testing.B) {
 // `products list` and a sync's read of the local catalogue do.
 func BenchmarkList10k(b *testing.B) {
 	ctx := context.Background()
-	db := benchDB(b)
+	db := openDB(b)
 	recs := benchRecords(b, 10000)
 	if err := db.Update(ctx, func(tx store.Tx) error { return tx.PutMany(recs) }); err != nil {
 		b.Fatal(err)
@@ -335,7 +313,7 @@ func BenchmarkList10k(b *testing.B) {
 // BenchmarkOpen: connecting (password auth, SCRAM-SHA-256) and checking
 // the schema, which every command does, most more than once.
 func BenchmarkOpen(b *testing.B) {
-	url := benchURL(b)
+	url := newDB(b)
 	for b.Loop() {
 		db, err := Open(context.Background(), url, Options{})
 		if err != nil {
@@ -358,7 +336,7 @@ func BenchmarkCopyKeyOrder(b *testing.B) {
 		rows["struct"] = append(rows["struct"], []any{int64(i + 1), r.Value})
 		rows["jsonb"] = append(rows["jsonb"], []any{int64(i + 1), o.reorder(r.Value)})
 	}
-	db := benchDB(b)
+	db := openDB(b)
 	for _, order := range []string{"struct", "jsonb"} {
 		b.Run(order, func(b *testing.B) {
 			for b.Loop() {

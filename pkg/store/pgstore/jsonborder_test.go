@@ -96,11 +96,7 @@ func TestJSONBOrderKeepsMeaning(t *testing.T) {
 // in the order given.
 func TestJSONBOrderIsPostgreSQLs(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, newDB(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	var o jsonbOrderer
 	for _, r := range benchRecords(t, 2) {
 		got := o.reorder(r.Value)

@@ -27,13 +27,24 @@ func TestMain(m *testing.M) {
 }
 
 // newDB is a migrated, empty database of the shared throwaway server.
-func newDB(t *testing.T) string {
+func newDB(t testing.TB) string {
 	t.Helper()
 	url := pgtest.Shared(t).NewDatabase(t)
 	if _, _, err := Migrate(context.Background(), url); err != nil {
 		t.Fatal(err)
 	}
 	return url
+}
+
+// openDB is newDB opened, closed when t ends.
+func openDB(t testing.TB) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), newDB(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func TestContract(t *testing.T) {
@@ -212,13 +223,9 @@ func TestIsConnErr(t *testing.T) {
 // whole.
 func TestLargeValuesUseLZ4(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, newDB(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	var has bool
-	err = db.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))").Scan(&has)
+	err := db.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))").Scan(&has)
 	if err != nil {
 		t.Fatal(err)
 	}
