@@ -3,10 +3,11 @@ package pgstore
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/go-json-experiment/json"
@@ -119,11 +120,11 @@ func keyRuns(t *testing.T, v []byte) [][]string {
 	var open [][]string
 	for {
 		tok, err := dec.ReadToken()
-		if err != nil {
-			if !strings.Contains(err.Error(), "EOF") {
-				t.Fatal(err)
-			}
+		if errors.Is(err, io.EOF) {
 			return runs
+		}
+		if err != nil {
+			t.Fatal(err)
 		}
 		switch tok.Kind() {
 		case '{':

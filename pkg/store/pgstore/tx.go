@@ -118,62 +118,45 @@ const copyMin = 256
 // PutMany writes runs of many records of one kind by COPY, the rest in one
 // pipelined batch: a first sync writes 10,000 records, and one round trip
 // each would be most of its time.
-func (t *pgTx) PutMany(recs []store.Raw) error {
-	return t.putRuns(writes{
-		n:     len(recs),
-		kind:  func(i int) store.Kind { return recs[i].Kind },
-		key:   func(i int) []byte { return recs[i].Key },
-		value: func(i int) ([]byte, error) { return recs[i].Value, nil },
-	})
+func (t *pgTx) PutMany(raws []store.Raw) error {
+	recs := make([]store.Record, len(raws))
+	for i, r := range raws {
+		recs[i] = store.Record{Kind: r.Kind, Key: r.Key}
+	}
+	return t.PutEncoding(recs, func(i int) ([]byte, error) { return raws[i].Value, nil })
 }
 
 var _ store.EncodingWriter = (*pgTx)(nil)
 
-// PutEncoding is PutMany for records still being encoded: COPY sends each
+// PutEncoding is PutMany for records still being encoded: value(i) is the
+// i-th record's bytes (recs[i].Value is not read), and COPY sends each
 // record as soon as it is ready, so that the server parses the first ones
 // while the client encodes the rest (a first sync's 9,500 records).
 func (t *pgTx) PutEncoding(recs []store.Record, value func(i int) ([]byte, error)) error {
-	return t.putRuns(writes{
-		n:     len(recs),
-		kind:  func(i int) store.Kind { return recs[i].Kind },
-		key:   func(i int) []byte { return recs[i].Key },
-		value: value,
-	})
-}
-
-// writes are n records to write in order; value may wait for the encoding.
-type writes struct {
-	n     int
-	kind  func(i int) store.Kind
-	key   func(i int) []byte
-	value func(i int) ([]byte, error)
-}
-
-func (t *pgTx) putRuns(w writes) error {
 	if !t.writable {
 		return errReadOnly
 	}
 	var b pgx.Batch
-	for start := 0; start < w.n; {
+	for start := 0; start < len(recs); {
 		end := start
-		for end < w.n && w.kind(end) == w.kind(start) {
+		for end < len(recs) && recs[end].Kind == recs[start].Kind {
 			end++
 		}
-		tb, err := tableOf(w.kind(start))
+		tb, err := tableOf(recs[start].Kind)
 		if err != nil {
 			return err
 		}
 		if col, _ := valueColumn(tb); end-start >= copyMin && col == "record" {
-			if err := t.copyIn(tb, w, start, end); err != nil {
+			if err := t.copyIn(tb, recs[start:end], func(i int) ([]byte, error) { return value(start + i) }); err != nil {
 				return err
 			}
 		} else {
 			for i := start; i < end; i++ {
-				arg, err := keyArg(tb, w.key(i))
+				arg, err := keyArg(tb, recs[i].Key)
 				if err != nil {
 					return err
 				}
-				v, err := w.value(i)
+				v, err := value(i)
 				if err != nil {
 					return err
 				}
@@ -188,22 +171,23 @@ func (t *pgTx) putRuns(w writes) error {
 	return t.tx.SendBatch(t.ctx, &b).Close()
 }
 
-// copyIn writes the records [start,end) of one table by COPY. A run of new
-// keys, none repeated (a first sync's creates), goes straight into the
-// table; any other run is upserted through a temporary table filled by
-// COPY, dropped at the end of the transaction.
-func (t *pgTx) copyIn(tb table, w writes, start, end int) error {
-	keys := make([]any, 0, end-start)
-	seen := make(map[any]struct{}, end-start)
-	for i := start; i < end; i++ {
-		k, err := keyArg(tb, w.key(i))
+// copyIn writes a run of records of one table by COPY, value(i) being the
+// i-th one's bytes. A run of new keys, none repeated (a first sync's
+// creates), goes straight into the table; any other run is upserted
+// through a temporary table filled by COPY, dropped at the end of the
+// transaction.
+func (t *pgTx) copyIn(tb table, recs []store.Record, value func(i int) ([]byte, error)) error {
+	keys := make([]any, 0, len(recs))
+	seen := make(map[any]struct{}, len(recs))
+	for _, r := range recs {
+		k, err := keyArg(tb, r.Key)
 		if err != nil {
 			return err
 		}
 		keys = append(keys, k)
 		seen[k] = struct{}{}
 	}
-	rows := &copyRows{w: w, keys: keys, start: start, next: start, jsonb: !tb.json}
+	rows := &copyRows{value: value, keys: keys, jsonb: !tb.json}
 	if len(seen) == len(keys) {
 		fresh, err := t.noneStored(tb, keys)
 		if err != nil {
@@ -246,20 +230,20 @@ func (t *pgTx) copyIn(tb table, w writes, start, end int) error {
 // order (on the COPY's own goroutine, while the server parses the rows
 // before).
 type copyRows struct {
-	w           writes
-	keys        []any
-	start, next int
-	jsonb       bool
-	order       jsonbOrderer
-	row         [2]any
-	err         error
+	value func(i int) ([]byte, error)
+	keys  []any
+	next  int
+	jsonb bool
+	order jsonbOrderer
+	row   [2]any
+	err   error
 }
 
 func (r *copyRows) Next() bool {
-	if r.next-r.start >= len(r.keys) {
+	if r.next >= len(r.keys) {
 		return false
 	}
-	v, err := r.w.value(r.next)
+	v, err := r.value(r.next)
 	if err != nil {
 		r.err = err
 		return false
@@ -268,7 +252,7 @@ func (r *copyRows) Next() bool {
 		v = r.order.reorder(v)
 	}
 	// pgx sends the bytes as they are, as the JSON text.
-	r.row = [2]any{r.keys[r.next-r.start], v}
+	r.row = [2]any{r.keys[r.next], v}
 	r.next++
 	return true
 }
