@@ -130,8 +130,14 @@ type Record struct {
 // waits for it, is the i-th record's encoding (or the error encoding it).
 // PostgreSQL's server parses each record it is sent, for longer than the
 // encoding takes: this way the two overlap instead of following each other.
+//
+// Preparer gives the backend's own rewrite of an encoding of kind k
+// (PostgreSQL's: jsonb's member order), which the encoding workers apply
+// before value(i) returns it, rather than the writer's one goroutine; nil
+// leaves the encoding as it is. Each call gives a rewrite for one worker.
 type EncodingWriter interface {
 	PutEncoding(recs []Record, value func(i int) ([]byte, error)) error
+	Preparer(k Kind) func(encoded []byte) []byte
 }
 
 // encodeAhead is the chunk of records encoded at a time ahead of an
@@ -141,7 +147,8 @@ const encodeAhead = 256
 
 // PutRecords encodes many values on every core, then stores them in one
 // PutMany: encoding 10,000 catalogue records was a third of a large sync's
-// transaction. An EncodingWriter gets them as they are encoded.
+// transaction. An EncodingWriter gets them as they are encoded, on every
+// core but one (parallel.Ahead).
 func PutRecords(tx Tx, recs []Record) error {
 	if w, ok := tx.(EncodingWriter); ok && len(recs) >= parallelMin {
 		return putEncoding(w, recs)
@@ -166,10 +173,18 @@ func PutRecords(tx Tx, recs []Record) error {
 func putEncoding(w EncodingWriter, recs []Record) error {
 	values := make([][]byte, len(recs))
 	ready, stop := parallel.Ahead(len(recs), encodeAhead, func(lo, hi int) error {
+		var kind Kind
+		var prepare func([]byte) []byte
 		for i := lo; i < hi; i++ {
 			v, err := Encode(recs[i].Value)
 			if err != nil {
 				return wrapKind("encode", recs[i].Kind, err)
+			}
+			if i == lo || recs[i].Kind != kind {
+				kind, prepare = recs[i].Kind, w.Preparer(recs[i].Kind)
+			}
+			if prepare != nil {
+				v = prepare(v)
 			}
 			values[i] = v
 		}

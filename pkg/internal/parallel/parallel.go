@@ -59,12 +59,18 @@ func guarded(fn func() error) (err error) {
 }
 
 // Ahead runs fn over [0,n) in chunks of size items, in order, on every
-// core, ahead of a consumer that takes the items in order: ready(i)
-// blocks until item i's chunk is done and returns that chunk's error. The
-// consumer starts on the first chunk while the others are still being
-// worked on, where Chunks would have it wait for all. stop ends the work
-// (the chunks not yet started are left undone) and waits for the running
-// ones; call it once, when the consumer is done, whichever way.
+// core but one, ahead of a consumer that takes the items in order:
+// ready(i) blocks until item i's chunk is done and returns that chunk's
+// error. The consumer starts on the first chunk while the others are still
+// being worked on, where Chunks would have it wait for all. stop ends the
+// work (the chunks not yet started are left undone) and waits for the
+// running ones; call it once, when the consumer is done, whichever way.
+//
+// The core left is the consumer's, and what it feeds: a database server on
+// the same machine parsing the records sent. With a worker on every core
+// of two, a first sync's COPY waited 15-25 ms for its first rows while
+// the workers encoded all 9,500 ahead, and took 163 ms in all against
+// 136 ms with one worker, which still keeps ahead of the server.
 func Ahead(n, size int, fn func(lo, hi int) error) (ready func(i int) error, stop func()) {
 	size = max(size, 1)
 	chunks := (n + size - 1) / size
@@ -76,7 +82,7 @@ func Ahead(n, size int, fn func(lo, hi int) error) (ready func(i int) error, sto
 	var next atomic.Int64
 	var stopped atomic.Bool
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), chunks) {
+	for range min(max(1, runtime.GOMAXPROCS(0)-1), chunks) { // every core but one
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -2,12 +2,15 @@ package pgstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-json-experiment/json"
@@ -18,6 +21,7 @@ import (
 )
 
 func TestJSONBOrder(t *testing.T) {
+	deep := func(n int, inner string) string { return strings.Repeat("[", n) + inner + strings.Repeat("]", n) }
 	for _, tc := range []struct{ name, in, want string }{
 		{"struct order to jsonb's", `{"id":1,"provider":"p","name":"n","apis":[]}`, `{"id":1,"apis":[],"name":"n","provider":"p"}`},
 		{"same length by bytes", `{"bb":1,"ba":2,"a":3}`, `{"a":3,"ba":2,"bb":1}`},
@@ -31,6 +35,10 @@ func TestJSONBOrder(t *testing.T) {
 		{"invalid: sent as it is", `{"a":1,`, `{"a":1,`},
 		{"trailing data: sent as it is", `{"b":1,"a":2} {}`, `{"b":1,"a":2} {}`},
 		{"empty: sent as it is", ``, ``},
+		{"escaped quotes and backslashes", `{"b\\":"\\\"","a":"\\"}`, `{"a":"\\","b\\":"\\\""}`},
+		{"control character: moved, still refused", "{\"b\":\"\x01\",\"a\":1}", "{\"a\":1,\"b\":\"\x01\"}"},
+		{"nested to the limit", deep(maxDepth-1, `{"bb":1,"a":2}`), deep(maxDepth-1, `{"a":2,"bb":1}`)},
+		{"nested past the limit: sent as it is", deep(maxDepth, `{"bb":1,"a":2}`), deep(maxDepth, `{"bb":1,"a":2}`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var o jsonbOrderer
@@ -144,4 +152,120 @@ func keyRuns(t *testing.T, v []byte) [][]string {
 func isName(dec *jsontext.Decoder) bool {
 	kind, length := dec.StackIndex(dec.StackDepth())
 	return kind == '{' && length%2 == 1
+}
+
+// FuzzJSONBOrder compares the orderer with the same rewrite done through
+// jsontext.Decoder, which the orderer replaced for speed: on valid JSON
+// the two give the same bytes; on anything else the orderer's result is
+// no more valid than its input, so the server refuses it as it would
+// have refused the input.
+func FuzzJSONBOrder(f *testing.F) {
+	for _, r := range benchRecords(f, 2) {
+		f.Add(r.Value)
+	}
+	for _, s := range []string{`{"bb":1,"a":[{"cc":true,"b":null}]}`, `{"a\"":1,"a":2}`, `[1,{"b":"\\","a":-0.5e+3}]`,
+		`{"a":1,`, `{"a" 1}`, "{\"a\":\"\x01\",\"\":2}", `{"b":1,"a":2} x`, `{"a":01}`, `"\"`, ` [ ] `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var o jsonbOrderer
+		got := o.reorder(v)
+		if valid(v) {
+			if want := referenceReorder(v); !bytes.Equal(got, want) {
+				t.Fatalf("reorder(%q)\n got %q\nwant %q", v, got, want)
+			}
+			return
+		}
+		if valid(got) {
+			t.Fatalf("invalid %q came out valid: %q", v, got)
+		}
+	})
+}
+
+// valid is JSON as the orderer reads it: repeated keys and invalid UTF-8
+// allowed (jsonb keeps the last of a key; the server checks the UTF-8).
+func valid(v []byte) bool {
+	return jsontext.Value(v).IsValid(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+}
+
+// referenceReorder is the orderer as first written, on jsontext.Decoder.
+func referenceReorder(v []byte) []byte {
+	dec := jsontext.NewDecoder(bytes.NewReader(v), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	var arena []byte
+	type span struct{ key, keyEnd, val, valEnd int }
+	var spans []span
+	var value func() (start, end int, ok bool)
+	value = func() (start, end int, ok bool) {
+		switch dec.PeekKind() {
+		case '{', '[':
+			open, err := dec.ReadToken()
+			if err != nil {
+				return 0, 0, false
+			}
+			isObject, closing := open.Kind() == '{', jsontext.Kind(']')
+			if isObject {
+				closing = '}'
+			}
+			first := len(spans)
+			for dec.PeekKind() != closing {
+				var s span
+				if isObject {
+					name, err := dec.ReadValue()
+					if err != nil {
+						return 0, 0, false
+					}
+					s.key = len(arena)
+					arena = append(arena, name...)
+					s.keyEnd = len(arena)
+				}
+				if s.val, s.valEnd, ok = value(); !ok {
+					return 0, 0, false
+				}
+				spans = append(spans, s)
+			}
+			if _, err := dec.ReadToken(); err != nil {
+				return 0, 0, false
+			}
+			items := spans[first:]
+			if isObject {
+				slices.SortStableFunc(items, func(a, b span) int {
+					ka, kb := arena[a.key:a.keyEnd], arena[b.key:b.keyEnd]
+					if c := cmp.Compare(len(ka), len(kb)); c != 0 {
+						return c
+					}
+					return bytes.Compare(ka, kb)
+				})
+			}
+			start = len(arena)
+			arena = append(arena, byte(open.Kind()))
+			for i, s := range items {
+				if i > 0 {
+					arena = append(arena, ',')
+				}
+				if isObject {
+					arena = append(arena, arena[s.key:s.keyEnd]...)
+					arena = append(arena, ':')
+				}
+				arena = append(arena, arena[s.val:s.valEnd]...)
+			}
+			arena = append(arena, byte(closing))
+			spans = spans[:first]
+			return start, len(arena), true
+		case 0:
+			return 0, 0, false
+		default:
+			raw, err := dec.ReadValue()
+			if err != nil {
+				return 0, 0, false
+			}
+			start = len(arena)
+			arena = append(arena, raw...)
+			return start, len(arena), true
+		}
+	}
+	start, end, ok := value()
+	if !ok || dec.PeekKind() != 0 {
+		return v
+	}
+	return arena[start:end]
 }

@@ -123,15 +123,40 @@ func (t *pgTx) PutMany(raws []store.Raw) error {
 	for i, r := range raws {
 		recs[i] = store.Record{Kind: r.Kind, Key: r.Key}
 	}
-	return t.PutEncoding(recs, func(i int) ([]byte, error) { return raws[i].Value, nil })
+	// PutEncoding takes the values in order on one goroutine: one orderer
+	// serves them all.
+	var o jsonbOrderer
+	return t.PutEncoding(recs, func(i int) ([]byte, error) {
+		if isJSONB(raws[i].Kind) {
+			return o.reorder(raws[i].Value), nil
+		}
+		return raws[i].Value, nil
+	})
 }
 
 var _ store.EncodingWriter = (*pgTx)(nil)
 
+// Preparer puts a jsonb record's members in jsonb's order (jsonbOrderer),
+// on the encoding worker that asks for it.
+func (t *pgTx) Preparer(k store.Kind) func([]byte) []byte {
+	if !isJSONB(k) {
+		return nil
+	}
+	var o jsonbOrderer
+	return o.reorder
+}
+
+// isJSONB tells whether records of kind k go into a jsonb column.
+func isJSONB(k store.Kind) bool {
+	tb, err := tableOf(k)
+	return err == nil && !tb.json
+}
+
 // PutEncoding is PutMany for records still being encoded: value(i) is the
-// i-th record's bytes (recs[i].Value is not read), and COPY sends each
-// record as soon as it is ready, so that the server parses the first ones
-// while the client encodes the rest (a first sync's 9,500 records).
+// i-th record's bytes as Preparer left them (recs[i].Value is not read),
+// and COPY sends each record as soon as it is ready, so that the server
+// parses the first ones while the client encodes the rest (a first sync's
+// 9,500 records).
 func (t *pgTx) PutEncoding(recs []store.Record, value func(i int) ([]byte, error)) error {
 	if !t.writable {
 		return errReadOnly
@@ -187,7 +212,7 @@ func (t *pgTx) copyIn(tb table, recs []store.Record, value func(i int) ([]byte, 
 		keys = append(keys, k)
 		seen[k] = struct{}{}
 	}
-	rows := &copyRows{value: value, keys: keys, jsonb: !tb.json}
+	rows := &copyRows{value: value, keys: keys}
 	if len(seen) == len(keys) {
 		fresh, err := t.noneStored(tb, keys)
 		if err != nil {
@@ -226,15 +251,11 @@ func (t *pgTx) copyIn(tb table, recs []store.Record, value func(i int) ([]byte, 
 }
 
 // copyRows is a run of records as COPY reads them, each taken when its
-// encoding is ready, and for a jsonb column with its members in jsonb's
-// order (on the COPY's own goroutine, while the server parses the rows
-// before).
+// encoding is ready.
 type copyRows struct {
 	value func(i int) ([]byte, error)
 	keys  []any
 	next  int
-	jsonb bool
-	order jsonbOrderer
 	row   [2]any
 	err   error
 }
@@ -247,9 +268,6 @@ func (r *copyRows) Next() bool {
 	if err != nil {
 		r.err = err
 		return false
-	}
-	if r.jsonb {
-		v = r.order.reorder(v)
 	}
 	// pgx sends the bytes as they are, as the JSON text.
 	r.row = [2]any{r.keys[r.next], v}
