@@ -378,7 +378,7 @@ func (e *Engine) apply(ctx context.Context, db store.Store, f fetched, pre prelo
 			return r, nil
 		}
 		return r, db.Update(ctx, func(tx store.Tx) error {
-			return e.recordOutcome(tx, f.p.Name, r, provider.StatusDown)
+			return e.recordOutcome(tx, f.p.Name, r, provider.StatusDown, nil)
 		})
 	}
 	var result catalog.SyncResult
@@ -407,22 +407,32 @@ func (e *Engine) apply(ctx context.Context, db store.Store, f fetched, pre prelo
 			if opts.DryRun {
 				return nil
 			}
-			return e.recordOutcome(tx, f.p.Name, result, provider.StatusUp)
+			return e.recordOutcome(tx, f.p.Name, result, provider.StatusUp, nil)
 		}
-		if !opts.DryRun {
-			if err := writeChanges(tx, plan); err != nil {
-				return err
-			}
+		resultOf := func() catalog.SyncResult {
+			r := plan.Result()
+			r.Instance, r.DryRun, r.StartedAt = e.Instance, opts.DryRun, f.started.Truncate(time.Millisecond)
+			return r
 		}
-		result = plan.Result()
-		result.Instance = e.Instance
-		result.DryRun = opts.DryRun
-		result.StartedAt = f.started.Truncate(time.Millisecond)
-		result.DurationMS = (f.took + e.now().Sub(writeStart)).Milliseconds()
 		if opts.DryRun {
+			result = resultOf()
+			result.DurationMS = (f.took + e.now().Sub(writeStart)).Milliseconds()
 			return nil
 		}
-		return e.recordOutcome(tx, f.p.Name, result, provider.StatusUp)
+		recs, err := reserveIDs(tx, plan)
+		if err != nil {
+			return err
+		}
+		// The result is known once the creates have their ids; its history
+		// record (a megabyte after a first sync) is encoded while the
+		// changes are written, which is mostly a wait on the database.
+		history := repo.EncodeHistory(resultOf())
+		if err := store.PutRecords(tx, recs); err != nil {
+			return err
+		}
+		durationMS := (f.took + e.now().Sub(writeStart)).Milliseconds()
+		result = history.WithDuration(durationMS)
+		return e.recordOutcome(tx, f.p.Name, result, provider.StatusUp, history)
 	}
 	var err error
 	if opts.DryRun {
@@ -448,7 +458,9 @@ func localState(tx store.Tx, name string) (Local, error) {
 	return Local{Products: products, Plans: plans}, nil
 }
 
-func writeChanges(tx store.Tx, plan *Changeset) error {
+// reserveIDs gives the plan's creates their ids, reserved at once per
+// kind, and returns the records of every change to write.
+func reserveIDs(tx store.Tx, plan *Changeset) ([]store.Record, error) {
 	// Ids for the creates, in change order, reserved at once per kind.
 	var products, plans int
 	for _, c := range plan.Changes {
@@ -468,11 +480,11 @@ func writeChanges(tx store.Tx, plan *Changeset) error {
 	}
 	nextProduct, err := reserve(store.Products, products)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	nextPlan, err := reserve(store.Plans, plans)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	recs := make([]store.Record, 0, len(plan.Changes))
 	for _, c := range plan.Changes {
@@ -489,12 +501,13 @@ func writeChanges(tx store.Tx, plan *Changeset) error {
 			recs = append(recs, store.Record{Kind: store.Plans, Key: store.IDKey(c.Plan.ID), Value: c.Plan})
 		}
 	}
-	return store.PutRecords(tx, recs)
+	return recs, nil
 }
 
 // recordOutcome writes the result on the provider (status, last sync) and
-// appends it to the bounded sync history.
-func (e *Engine) recordOutcome(tx store.Tx, name string, r catalog.SyncResult, status string) error {
+// appends it to the bounded sync history; history, when not nil, is r's
+// record encoded ahead.
+func (e *Engine) recordOutcome(tx store.Tx, name string, r catalog.SyncResult, status string, history *repo.HistoryEncoding) error {
 	p, err := repo.GetProvider(tx, name)
 	if err != nil {
 		// Removed while the sync ran: nothing to record it on.
@@ -508,6 +521,9 @@ func (e *Engine) recordOutcome(tx store.Tx, name string, r catalog.SyncResult, s
 	if r.Status == catalog.SyncOK {
 		t := r.StartedAt
 		p.LastSyncAt = &t
+	}
+	if history != nil {
+		return repo.RecordEncodedSync(tx, &p, history, r.DurationMS, e.historySize())
 	}
 	return repo.RecordSync(tx, &p, r, e.historySize())
 }

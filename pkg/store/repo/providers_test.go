@@ -1,10 +1,13 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tykportal/tykportal/pkg/catalog"
 	"github.com/tykportal/tykportal/pkg/provider"
@@ -173,5 +176,65 @@ func TestOwnerOf(t *testing.T) {
 	}
 	if _, err := ownerOf([]byte(`{"provider":"prodx"`)); err == nil {
 		t.Error("a truncated record has an owner")
+	}
+}
+
+// A history record encoded ahead, its duration set when recorded, is the
+// bytes RecordSync writes for the same result, whatever the strings
+// before the duration hold; the provider gets the same slim last sync.
+func TestRecordEncodedSync(t *testing.T) {
+	ctx := context.Background()
+	id := uint64(3)
+	started := time.Date(2026, 12, 3, 4, 5, 6, 7e6, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		r        catalog.SyncResult
+		duration int64
+	}{
+		{"first sync", catalog.SyncResult{Provider: "a", Status: catalog.SyncOK, StartedAt: started, PoliciesFetched: 2,
+			Changes: []catalog.Change{{Action: catalog.ActionCreate, Kind: catalog.KindProduct, ID: &id, PolicyID: "p", Name: `,"duration_ms":0,`}}}, 1234},
+		{"duration 0", catalog.SyncResult{Provider: "a", Status: catalog.SyncOK, StartedAt: started}, 0},
+		{"look-alike in the error", catalog.SyncResult{Provider: "a", Status: catalog.SyncFailed, Error: `x","duration_ms":0,"y`, StartedAt: started}, 98765432109},
+		{"look-alike in the name", catalog.SyncResult{Provider: `b","duration_ms":0,"`, Status: catalog.SyncOK, Instance: "h", StartedAt: started}, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.r
+			want.DurationMS = tc.duration
+			record := func(encodeAhead bool) ([]byte, provider.Provider) {
+				db := openStore(t)
+				p := provider.Provider{Name: tc.r.Provider}
+				var raw []byte
+				err := db.Update(ctx, func(tx store.Tx) error {
+					var err error
+					if encodeAhead {
+						h := EncodeHistory(tc.r)
+						if got := h.WithDuration(tc.duration); !reflect.DeepEqual(got, want) {
+							t.Errorf("WithDuration: %+v, want %+v", got, want)
+						}
+						err = RecordEncodedSync(tx, &p, h, tc.duration, 10)
+					} else {
+						err = RecordSync(tx, &p, want, 10)
+					}
+					if err != nil {
+						return err
+					}
+					raw, err = store.GetRaw(tx, store.SyncHistory, store.IDKey(1))
+					raw = bytes.Clone(raw)
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return raw, p
+			}
+			ahead, pa := record(true)
+			plain, pp := record(false)
+			if !bytes.Equal(ahead, plain) {
+				t.Errorf("encoded ahead:\n%s\nencoded at once:\n%s", ahead, plain)
+			}
+			if !reflect.DeepEqual(pa, pp) || pa.LastSync.DurationMS != tc.duration {
+				t.Errorf("provider %+v, want %+v", pa.LastSync, pp.LastSync)
+			}
+		})
 	}
 }
