@@ -107,8 +107,8 @@ func (h *HistoryEncoding) WithDuration(ms int64) catalog.SyncResult {
 
 // encoded waits for the record and gives it with the duration set. In an
 // encoding with duration 0 the first `,"duration_ms":0,` is the member
-// itself: it follows only the provider's name, the status and the error,
-// and a quote within a string is escaped.
+// itself: before it come only the provider's name, the status, the error,
+// dry_run and started_at, and a quote within a string is escaped.
 func (h *HistoryEncoding) encoded(ms int64) ([]byte, error) {
 	<-h.done
 	if h.err != nil {
