@@ -80,15 +80,35 @@ func (t *pgTx) upsertSQL(tb table) string {
 	case tb.json:
 		cast = "::json"
 	}
+	if tb.owner {
+		return fmt.Sprintf("INSERT INTO %s (%s, %s, provider) VALUES ($1, $2%s, $3) ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s, provider = EXCLUDED.provider",
+			tb.name, tb.column, col, cast, tb.column, col, col)
+	}
 	return fmt.Sprintf("INSERT INTO %s (%s, %s) VALUES ($1, $2%s) ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s",
 		tb.name, tb.column, col, cast, tb.column, col, col)
 }
 
-func (t *pgTx) arg(tb table, value []byte) any {
-	if col, _ := valueColumn(tb); col == "history_key" {
-		return value
+// upsertArgs are upsertSQL's arguments for one record.
+func (t *pgTx) upsertArgs(tb table, key, value []byte) ([]any, error) {
+	arg, err := keyArg(tb, key)
+	if err != nil {
+		return nil, err
 	}
-	return string(value)
+	if col, _ := valueColumn(tb); col == "history_key" {
+		return []any{arg, value}, nil
+	}
+	if !tb.owner {
+		return []any{arg, string(value)}, nil
+	}
+	owner, err := store.OwnerOf(value)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read the record's provider: %w", tb.name, err)
+	}
+	var column *string // NULL without one, as a generated column has it
+	if owner != "" {
+		column = &owner
+	}
+	return []any{arg, string(value), column}, nil
 }
 
 func (t *pgTx) Put(k store.Kind, key, value []byte) error {
@@ -99,11 +119,11 @@ func (t *pgTx) Put(k store.Kind, key, value []byte) error {
 	if err != nil {
 		return err
 	}
-	arg, err := keyArg(tb, key)
+	args, err := t.upsertArgs(tb, key, value)
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.Exec(t.ctx, t.upsertSQL(tb), arg, t.arg(tb, value))
+	_, err = t.tx.Exec(t.ctx, t.upsertSQL(tb), args...)
 	return err
 }
 
@@ -171,21 +191,23 @@ func (t *pgTx) PutEncoding(recs []store.Record, value func(i int) ([]byte, error
 		if err != nil {
 			return err
 		}
-		if col, _ := valueColumn(tb); end-start >= copyMin && col == "record" {
+		// A record whose provider column pgstore writes goes one statement
+		// each: those are sync results, few and large.
+		if col, _ := valueColumn(tb); end-start >= copyMin && col == "record" && !tb.owner {
 			if err := t.copyIn(tb, recs[start:end], func(i int) ([]byte, error) { return value(start + i) }); err != nil {
 				return err
 			}
 		} else {
 			for i := start; i < end; i++ {
-				arg, err := keyArg(tb, recs[i].Key)
-				if err != nil {
-					return err
-				}
 				v, err := value(i)
 				if err != nil {
 					return err
 				}
-				b.Queue(t.upsertSQL(tb), arg, t.arg(tb, v))
+				args, err := t.upsertArgs(tb, recs[i].Key, v)
+				if err != nil {
+					return err
+				}
+				b.Queue(t.upsertSQL(tb), args...)
 			}
 		}
 		start = end

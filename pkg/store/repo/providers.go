@@ -175,7 +175,7 @@ func keysOf(tx store.Tx, k store.Kind, name string) ([][]byte, error) {
 	}
 	var mine [][]byte
 	err := tx.ForEach(k, func(key, v []byte) error {
-		owner, err := ownerOf(v)
+		owner, err := store.OwnerOf(v)
 		if err != nil {
 			return fmt.Errorf("read %s record: %w", k, err)
 		}
@@ -185,23 +185,6 @@ func keysOf(tx store.Tx, k store.Kind, name string) ([][]byte, error) {
 		return nil
 	})
 	return mine, err
-}
-
-// ownerOf returns a record's "provider" field. Records are encoded with
-// the provider first; a prefix check spares decoding megabytes of old
-// change lists.
-func ownerOf(v []byte) (string, error) {
-	const prefix = `{"provider":"`
-	if rest, ok := bytes.CutPrefix(v, []byte(prefix)); ok {
-		if end := bytes.IndexByte(rest, '"'); end >= 0 && bytes.IndexByte(rest[:end], '\\') < 0 && end+1 < len(rest) && (rest[end+1] == ',' || rest[end+1] == '}') {
-			return string(rest[:end]), nil
-		}
-	}
-	var owner struct {
-		Provider string `json:"provider"`
-	}
-	err := store.Decode(v, &owner)
-	return owner.Provider, err
 }
 
 // DeleteProvider removes a provider and every local record that belongs to

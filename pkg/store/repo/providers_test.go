@@ -161,24 +161,6 @@ func TestDeleteProviderAndHistory(t *testing.T) {
 	}))
 }
 
-func TestOwnerOf(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`{"provider":"prod","x":1}`, "prod"},
-		{`{"provider":"prod"}`, "prod"},
-		{`{"provider":"a\"b","x":1}`, `a"b`},
-		{`{"id":3,"provider":"late"}`, "late"},
-	}
-	for _, tc := range tests {
-		got, err := ownerOf([]byte(tc.in))
-		if got != tc.want || err != nil {
-			t.Errorf("ownerOf(%s) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
-	}
-	if _, err := ownerOf([]byte(`{"provider":"prodx"`)); err == nil {
-		t.Error("a truncated record has an owner")
-	}
-}
-
 // A history record encoded ahead, its duration set when recorded, is the
 // bytes RecordSync writes for the same result, whatever the strings
 // before the duration hold; the provider gets the same slim last sync.
