@@ -91,8 +91,8 @@ var migrations = []migration{
 	//    (13 -> 5 ms to write it). It is kept indexed: each sync prunes
 	//    its provider's history by it.
 	// Written for PostgreSQL 12, which cannot drop a column's expression.
-	{To: 2, SQL: "DROP INDEX products_provider;\n" +
-		"DROP INDEX plans_provider;\n" +
+	{To: 2, SQL: "DROP INDEX IF EXISTS products_provider;\n" +
+		"DROP INDEX IF EXISTS plans_provider;\n" +
 		"ALTER TABLE sync_history ADD COLUMN provider_written text COLLATE \"C\";\n" +
 		"UPDATE sync_history SET provider_written = provider;\n" +
 		"ALTER TABLE sync_history DROP COLUMN provider;\n" +
